@@ -1,0 +1,225 @@
+#include "agent/agent.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+#include <thread>
+
+#include "agent/loop/loop.h"
+#include "agent/server/http_server.h"
+#include "agent/source/prometheus_source.h"
+#include "agent/source/scrape_source.h"
+
+namespace opspilot::agent {
+
+Agent::Agent(Config config, AgentOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {}
+
+Agent::~Agent() = default;
+
+bool Agent::init(std::string* error) {
+  actuators::register_builtin_actuators();
+  if (options_.clock) {
+    clock_ = options_.clock;
+  } else if (config_.clock.speed != 1.0 || config_.clock.start) {
+    clock_ = std::make_shared<ScaledClock>(config_.clock.start.value_or(SystemClock().now()),
+                                           config_.clock.speed);
+  } else {
+    clock_ = std::make_shared<SystemClock>();
+  }
+  started_ = clock_->now();
+
+  if (options_.source) {
+    source_ = options_.source;
+  } else if (config_.controller_mode()) {
+    // Prometheus rejects query times far from its own clock, so only a real-time agent sends one.
+    source_ = std::make_shared<PrometheusSource>(config_, query_time_for(*clock_));
+  } else {
+    source_ = std::make_shared<ScrapeSource>(config_.scrape);
+  }
+
+  store_ = std::make_unique<SeriesStore>(*clock_, SeriesStoreOptions::with_native_step(config_.interval));
+  predictor_ = std::make_unique<LinearTrendPredictor>();
+
+  // Dry-run never touches the configured backend: it only asks it for the calls it would make.
+  std::string err;
+  actuator_ = actuators::ActuatorRegistry::instance().create(config_.actuator.type,
+                                                             config_.actuator.settings, &err);
+  if (!actuator_) {
+    if (error) *error = err;
+    return false;
+  }
+
+  journal_ = Journal::open(JournalOptions::from_spec(config_.journal, clock_.get()), &err);
+  if (!journal_) {
+    if (error) *error = err;
+    return false;
+  }
+  if (!config_.timeline_path.empty()) {
+    timeline_ = std::make_unique<Timeline>();
+    if (!timeline_->open(config_.timeline_path, &err)) {
+      if (error) *error = err;
+      return false;
+    }
+  }
+
+  for (const auto& t : config_.targets)
+    targets_.push_back(std::make_unique<TargetState>(t, config_.stale_after));
+  metrics_.targets.Set(static_cast<double>(targets_.size()));
+  restore_from_journal();
+
+  Stages stages{clock_.get(), source_.get(),   store_.get(),   predictor_.get(),
+                actuator_.get(), journal_.get(), &metrics_, timeline_.get()};
+  reconciler_ = std::make_unique<Reconciler>(config_, stages);
+  reconciler_->on_decision([this](const Decision& d) {
+    if (options_.on_decision) options_.on_decision(d);
+  });
+  return true;
+}
+
+void Agent::restore_from_journal() {
+  for (auto& ts : targets_) {
+    const TargetActions times = journal_->last_actions(ts->spec.namespace_, ts->spec.name);
+    ts->last_scale_up = times.last_scale_up;
+    ts->last_scale_down = times.last_scale_down;
+    for (const Decision& d : journal_->list(ts->spec.name, 200)) {
+      if (d.action == "scale" && (d.state == DecisionState::Verified || d.state == DecisionState::Applied)) {
+        ts->known_replicas = d.desired_replicas;
+        break;
+      }
+    }
+  }
+  // Decisions that were acting or applied when the agent stopped resume verification. One that
+  // was journaled as Acting may or may not have reached the API: apply it again — the decision
+  // id is the idempotency key, so it cannot act twice.
+  for (const Decision& d : journal_->pending()) {
+    for (auto& ts : targets_) {
+      if (ts->spec.name != d.target) continue;
+      Decision f = d;
+      if (f.state == DecisionState::Acting && config_.mode == Mode::Active) {
+        actuators::Action a;
+        a.decision_id = f.id;
+        a.kind = actuators::action_kind_from_string(f.action);
+        a.target = {f.target_kind, f.namespace_, f.target};
+        a.replicas = f.desired_replicas;
+        a.from_replicas = f.current_replicas;
+        const auto res = actuator_->apply(a);
+        f.state = res.ok ? DecisionState::Applied : DecisionState::Failed;
+        f.outcome = res.ok ? "re-applied after a restart (idempotent)" : "";
+        f.error = res.error;
+        f.updated = clock_->now();
+        journal_->append(f);
+      } else if (f.state == DecisionState::Acting) {
+        f.state = DecisionState::Failed;
+        f.error = "the agent restarted in dry-run mode before this action was confirmed";
+        journal_->append(f);
+      }
+      if (f.state == DecisionState::Applied) ts->in_flight = f;
+    }
+  }
+}
+
+std::vector<Decision> Agent::tick_all() {
+  std::vector<Decision> out;
+  for (auto& ts : targets_) {
+    out.push_back(reconciler_->tick(*ts));
+    const SignalValue* load = ts->last_observation.get("load");
+    if (load && load->ok()) ready_ = true;
+  }
+  metrics_.ready.Set(ready_ ? 1 : 0);
+  update_source_metrics();
+  return out;
+}
+
+void Agent::update_source_metrics() {
+  const SourceStats s = source_->source_stats();
+  auto bump = [](prometheus::Counter& c, double total) {
+    if (total > c.Value()) c.Increment(total - c.Value());
+  };
+  bump(metrics_.bad_samples, static_cast<double>(s.bad_samples));
+  bump(metrics_.counter_resets, static_cast<double>(s.counter_resets));
+  bump(metrics_.scrape_errors, static_cast<double>(s.scrape_errors));
+  bump(metrics_.query_errors, static_cast<double>(s.query_errors));
+  bump(metrics_.query_retries, static_cast<double>(s.query_retries));
+}
+
+void Agent::request_stop() {
+  stop_requested_ = true;
+  if (stop_hook_) stop_hook_();
+}
+
+int Agent::run() {
+  boost::asio::io_context io;
+  std::unique_ptr<HttpServer> server;
+  if (options_.serve_http) {
+    server = std::make_unique<HttpServer>(io, config_.listen);
+    install_routes(*server);
+    std::string err;
+    if (!server->start(&err)) {
+      std::cerr << "opspilot: " << err << "\n";
+      return 1;
+    }
+    http_port_ = server->port();
+    std::cerr << "opspilot: serving on " << server->address() << "\n";
+  }
+
+  // Readiness and source counters follow every tick.
+  reconciler_->on_decision([this](const Decision& d) {
+    if (options_.on_decision) options_.on_decision(d);
+  });
+  ReconcileLoop loop(io, *reconciler_, targets_, *clock_, config_.interval);
+  auto work = boost::asio::make_work_guard(io);
+
+  // Staged shutdown: stop scheduling ticks, let running ticks finish (their decisions are
+  // journaled durably as they go), then stop serving and let the io threads drain.
+  std::atomic<bool> shutting_down{false};
+  auto shutdown = [&] {
+    if (shutting_down.exchange(true)) return;
+    std::thread([&] {
+      loop.stop();
+      loop.wait_idle(std::chrono::seconds(30));
+      if (server) server->stop(std::chrono::seconds(5));
+      work.reset();
+      io.stop();
+    }).detach();
+  };
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    std::cerr << "opspilot: signal " << sig << ", finishing the current tick\n";
+    shutdown();
+  });
+  stop_hook_ = [&] { boost::asio::post(io, shutdown); };
+  if (stop_requested_) shutdown();
+
+  // Watch readiness and source counters once a second of real time.
+  boost::asio::steady_timer watch(io);
+  std::function<void()> arm = [&] {
+    watch.expires_after(std::chrono::milliseconds(200));
+    watch.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || shutting_down) return;
+      for (auto& ts : targets_) {
+        std::lock_guard lock(ts->status_mu);
+        const SignalValue* load = ts->last_observation.get("load");
+        if (load && load->ok()) ready_ = true;
+      }
+      metrics_.ready.Set(ready_ ? 1 : 0);
+      update_source_metrics();
+      arm();
+    });
+  };
+  arm();
+
+  loop.start();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, config_.threads); ++i) threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  stop_hook_ = nullptr;
+  std::cerr << "opspilot: stopped after " << loop.ticks_run() << " ticks\n";
+  return 0;
+}
+
+}  // namespace opspilot::agent

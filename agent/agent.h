@@ -1,0 +1,89 @@
+#pragma once
+// The agent: builds every stage from the configuration, restores state from the journal, runs
+// the loop and the HTTP server, and shuts down in stages on SIGTERM (finish the tick, flush the
+// journal, stop serving).
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actuators/actuator.h"
+#include "agent/clock.h"
+#include "agent/config/config.h"
+#include "agent/journal/journal.h"
+#include "agent/loop/reconciler.h"
+#include "agent/loop/target_state.h"
+#include "agent/loop/timeline.h"
+#include "agent/metrics.h"
+#include "agent/predict/predictor.h"
+#include "agent/source/observation.h"
+#include "agent/store/series_store.h"
+
+namespace opspilot::agent {
+
+class HttpServer;
+
+struct AgentOptions {
+  bool serve_http = true;
+  /// Called with every journaled decision (live terminal output).
+  std::function<void(const Decision&)> on_decision;
+  /// Overrides for tests: use these instead of building from the config.
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<MetricSource> source;
+};
+
+/// Thread-safety: construct, init() and run()/tick_all() from one thread; request_stop() from
+/// any thread or a signal handler.
+class Agent {
+ public:
+  Agent(Config config, AgentOptions options = {});
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  /// Opens the journal, restores per-target state, creates the source and the actuator.
+  /// False with a message on any problem; nothing has acted yet then.
+  bool init(std::string* error);
+  /// Runs the loop and the HTTP server until SIGTERM/SIGINT or request_stop(); returns 0 on a
+  /// clean stop.
+  int run();
+  /// One tick of every target, now, in order (for `opspilot plan` and tests).
+  std::vector<Decision> tick_all();
+  void request_stop();
+
+  bool ready() const { return ready_.load(); }
+  const Config& config() const { return config_; }
+  Journal& journal() { return *journal_; }
+  AgentMetrics& metrics() { return metrics_; }
+  const std::vector<std::unique_ptr<TargetState>>& targets() const { return targets_; }
+  /// The HTTP port bound (after run() started the server), 0 otherwise.
+  unsigned short http_port() const { return http_port_.load(); }
+  /// The status document served at /api/v1/status.
+  std::string status_json() const;
+
+ private:
+  void restore_from_journal();
+  void install_routes(HttpServer& server);
+  void update_source_metrics();
+
+  Config config_;
+  AgentOptions options_;
+  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<MetricSource> source_;
+  std::unique_ptr<SeriesStore> store_;
+  std::unique_ptr<Predictor> predictor_;
+  std::unique_ptr<actuators::Actuator> actuator_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<Timeline> timeline_;
+  AgentMetrics metrics_;
+  std::vector<std::unique_ptr<TargetState>> targets_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<unsigned short> http_port_{0};
+  std::function<void()> stop_hook_;
+  TimePoint started_{};
+};
+
+}  // namespace opspilot::agent

@@ -1,0 +1,267 @@
+#include "agent/cli/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/config/diagnostics.h"
+#include "agent/config/duration.h"
+#include "agent/config/loader.h"
+#include "agent/journal/journal.h"
+#include "agent/report/report.h"
+
+namespace opspilot::agent::cli {
+namespace {
+
+int usage_error(const std::string& cmd, const std::string& msg) {
+  std::cerr << "opspilot " << cmd << ": " << msg << "\nrun `opspilot help` for usage\n";
+  return 2;
+}
+
+/// Loads and checks the config, printing every problem; nullopt when it has errors.
+std::optional<Config> load_checked(const std::string& path) {
+  LoadResult r = load_config_file(path);
+  const std::string report = r.report();
+  if (!report.empty()) std::cerr << report;
+  if (!r.ok()) return std::nullopt;
+  return r.config;
+}
+
+std::string clock_text(TimePoint t) {
+  const std::time_t s = static_cast<std::time_t>(to_unix_seconds(t));
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%a %H:%M:%S", &tm);
+  return b;
+}
+
+/// The journal directory from --journal, or from the config given with -c.
+std::unique_ptr<Journal> open_journal_for_reading(const Options& o, const std::string& cmd) {
+  std::string dir = o.get("journal");
+  if (dir.empty() && o.has("config")) {
+    auto cfg = load_checked(o.get("config"));
+    if (!cfg) return nullptr;
+    dir = cfg->journal.path;
+  }
+  if (dir.empty()) {
+    usage_error(cmd, "say which journal: --journal DIR or -c CONFIG");
+    return nullptr;
+  }
+  std::string err;
+  auto j = Journal::open_read_only(dir, &err);
+  if (!j) std::cerr << "opspilot " << cmd << ": " << err << "\n";
+  return j;
+}
+
+}  // namespace
+
+int cmd_validate(const Args& args) {
+  const Options o = parse_options(args, {"config"}, {"json"});
+  if (!o.error.empty()) return usage_error("validate", o.error);
+  std::string path = o.get("config");
+  if (path.empty() && !o.positional.empty()) path = o.positional.front();
+  if (path.empty()) return usage_error("validate", "say which file: -c FILE");
+  LoadResult r = load_config_file(path);
+  if (o.has("json")) {
+    nlohmann::json j{{"file", path}, {"ok", r.ok()}, {"diagnostics", diagnostics_to_json(r.diagnostics)}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << r.report();
+    if (r.ok())
+      std::cout << path << ": ok (" << r.config.targets.size() << " target"
+                << (r.config.targets.size() == 1 ? "" : "s") << ", "
+                << (r.config.controller_mode() ? "controller mode" : "sidecar mode") << ", "
+                << (r.config.mode == Mode::Active ? "active" : "dry-run") << ")\n";
+    else
+      std::cout << path << ": " << r.error_count() << " error(s)\n";
+  }
+  return r.ok() ? 0 : 1;
+}
+
+int cmd_run(const Args& args) {
+  const Options o = parse_options(args, {"config"}, {"dry-run", "quiet"});
+  if (!o.error.empty()) return usage_error("run", o.error);
+  if (!o.has("config")) return usage_error("run", "say which config: -c FILE");
+  auto cfg = load_checked(o.get("config"));
+  if (!cfg) return 1;
+  if (o.has("dry-run")) cfg->mode = Mode::DryRun;
+  AgentOptions opts;
+  if (!o.has("quiet")) {
+    opts.on_decision = [](const Decision& d) {
+      std::printf("%s  %-10s %-9s %-16s %3d -> %-3d %s\n", clock_text(d.created).c_str(),
+                  d.target.c_str(), d.action.c_str(), to_string(d.state), d.current_replicas,
+                  d.desired_replicas, d.id.c_str());
+      if (d.action != "hold" || d.state != DecisionState::Held)
+        std::printf("           %s\n", d.reason.c_str());
+      if (!d.outcome.empty()) std::printf("           outcome: %s\n", d.outcome.c_str());
+      if (!d.error.empty()) std::printf("           error: %s\n", d.error.c_str());
+      std::fflush(stdout);
+    };
+  }
+  Agent agent(*cfg, opts);
+  std::string err;
+  if (!agent.init(&err)) {
+    std::cerr << "opspilot run: " << err << "\n";
+    return 1;
+  }
+  std::cerr << "opspilot: " << cfg->targets.size() << " target(s), "
+            << (cfg->mode == Mode::Active ? "active" : "dry-run") << ", every "
+            << format_duration(cfg->interval)
+            << (cfg->clock.speed != 1.0 ? " (clock x" + std::to_string(cfg->clock.speed) + ")" : "") << "\n";
+  return agent.run();
+}
+
+int cmd_plan(const Args& args) {
+  const Options o = parse_options(args, {"config", "warmup"}, {"json"});
+  if (!o.error.empty()) return usage_error("plan", o.error);
+  if (!o.has("config")) return usage_error("plan", "say which config: -c FILE");
+  auto cfg = load_checked(o.get("config"));
+  if (!cfg) return 1;
+  cfg->mode = Mode::DryRun;
+  cfg->timeline_path.clear();
+  // A plan never writes to the agent's journal: it journals into a scratch directory.
+  const auto scratch = std::filesystem::temp_directory_path() /
+                       ("opspilot-plan-" + std::to_string(::getpid()));
+  cfg->journal.path = scratch.string();
+  cfg->journal.fsync = false;
+  cfg->journal.record_every_tick = true;
+  Duration warmup = std::chrono::seconds(5);
+  if (o.has("warmup")) {
+    std::string e;
+    auto d = parse_duration(o.get("warmup"), &e);
+    if (!d) return usage_error("plan", "--warmup: " + e);
+    warmup = *d;
+  }
+  AgentOptions opts;
+  opts.serve_http = false;
+  Agent agent(*cfg, opts);
+  std::string err;
+  if (!agent.init(&err)) {
+    std::filesystem::remove_all(scratch);
+    std::cerr << "opspilot plan: " << err << "\n";
+    return 1;
+  }
+  // Rates need two samples: in sidecar mode observe once, wait, then plan.
+  if (!cfg->controller_mode() && warmup.count() > 0) {
+    agent.tick_all();
+    std::this_thread::sleep_for(warmup);
+  }
+  const auto decisions = agent.tick_all();
+  std::filesystem::remove_all(scratch);
+  if (o.has("json")) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& d : decisions) arr.push_back(to_json(d));
+    std::cout << nlohmann::json{{"plan", arr}}.dump(2) << "\n";
+  } else {
+    std::cout << "Plan (dry-run, one tick, " << decisions.size() << " target(s)):\n\n";
+    for (const auto& d : decisions) std::cout << explain(d) << "\n";
+  }
+  return 0;
+}
+
+int cmd_decisions(const Args& args) {
+  const Options o = parse_options(args, {"config", "journal", "target", "limit"}, {"json", "all"});
+  if (!o.error.empty()) return usage_error("decisions", o.error);
+  auto j = open_journal_for_reading(o, "decisions");
+  if (!j) return 1;
+  std::size_t limit = 50;
+  if (o.has("limit")) {
+    try {
+      limit = std::stoul(o.get("limit"));
+    } catch (const std::exception&) {
+      return usage_error("decisions", "--limit must be a number, got \"" + o.get("limit") + "\"");
+    }
+  }
+  auto list = j->list(o.get("target"), limit);
+  if (!o.has("all")) {
+    // Holds are noise in a listing unless asked for.
+    std::vector<Decision> kept;
+    for (auto& d : list)
+      if (d.state != DecisionState::Held) kept.push_back(std::move(d));
+    list = std::move(kept);
+  }
+  if (o.has("json")) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& d : list) arr.push_back(to_json(d));
+    std::cout << nlohmann::json{{"decisions", arr}}.dump(2) << "\n";
+    return 0;
+  }
+  if (list.empty()) {
+    std::cout << "no decisions" << (o.has("all") ? "" : " (other than holds; --all lists them too)") << "\n";
+    return 0;
+  }
+  for (const auto& d : list)
+    std::cout << d.id << "  " << clock_text(d.created) << "  " << summarize(d) << "\n";
+  return 0;
+}
+
+int cmd_explain(const Args& args) {
+  const Options o = parse_options(args, {"config", "journal"}, {"json"});
+  if (!o.error.empty()) return usage_error("explain", o.error);
+  if (o.positional.size() != 1) return usage_error("explain", "say which decision: opspilot explain ID");
+  auto j = open_journal_for_reading(o, "explain");
+  if (!j) return 1;
+  auto d = j->get(o.positional.front());
+  if (!d) {
+    std::cerr << "opspilot explain: no decision \"" << o.positional.front() << "\" in " << j->dir() << "\n";
+    return 1;
+  }
+  if (o.has("json")) std::cout << to_json(*d).dump(2) << "\n";
+  else std::cout << explain(*d);
+  return 0;
+}
+
+int cmd_report(const Args& args) {
+  const Options o = parse_options(args, {"config", "journal", "timeline", "out", "html", "title",
+                                         "latency-slo", "error-slo"}, {});
+  if (!o.error.empty()) return usage_error("report", o.error);
+  std::string timeline = o.get("timeline");
+  if (timeline.empty() && o.has("config")) {
+    if (auto cfg = load_checked(o.get("config"))) timeline = cfg->timeline_path;
+  }
+  if (timeline.empty()) return usage_error("report", "say which timeline: --timeline FILE or -c CONFIG");
+  auto j = open_journal_for_reading(o, "report");
+  if (!j) return 1;
+  std::ifstream in(timeline);
+  if (!in) {
+    std::cerr << "opspilot report: cannot read timeline \"" << timeline << "\"\n";
+    return 1;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ReportInput ri;
+  ri.timeline_csv = ss.str();
+  ri.decisions = j->list("", 0);
+  if (o.has("title")) ri.title = o.get("title");
+  try {
+    if (o.has("latency-slo")) ri.latency_slo_seconds = std::stod(o.get("latency-slo"));
+    if (o.has("error-slo")) ri.error_slo_ratio = std::stod(o.get("error-slo"));
+  } catch (const std::exception&) {
+    return usage_error("report", "--latency-slo and --error-slo take numbers");
+  }
+  ReportOutput out;
+  std::string err;
+  if (!build_report(ri, &out, &err)) {
+    std::cerr << "opspilot report: " << err << "\n";
+    return 1;
+  }
+  const std::string md = o.get("out", "report.md");
+  std::ofstream(md) << out.markdown;
+  std::cout << "wrote " << md << "\n";
+  if (o.has("html")) {
+    std::ofstream(o.get("html")) << out.html;
+    std::cout << "wrote " << o.get("html") << "\n";
+  }
+  return 0;
+}
+
+}  // namespace opspilot::agent::cli

@@ -1,0 +1,53 @@
+#include <iostream>
+
+#include "agent/cli/commands.h"
+
+namespace opspilot::agent::cli {
+namespace {
+
+const char* kUsage = R"(opspilot — an autonomous operations agent
+
+usage: opspilot COMMAND [options]
+
+commands:
+  run -c FILE [--dry-run] [--quiet]     run the reconcile loop and the HTTP server
+  validate -c FILE [--json]             check a configuration; every problem as file:line:col
+  plan -c FILE [--json] [--warmup 5s]   one dry-run tick: what it sees, predicts and would do
+  decisions [-c FILE | --journal DIR] [--target T] [--limit N] [--all] [--json]
+                                        list journaled decisions, newest first
+  explain ID [-c FILE | --journal DIR] [--json]
+                                        one decision in words
+  report [-c FILE | --journal DIR --timeline CSV] [--out report.md] [--html report.html]
+         [--title T] [--latency-slo 0.5] [--error-slo 0.01]
+                                        Markdown and HTML report with charts
+  version                               print the version
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  const Args args(argv + 2, argv + argc);
+  if (cmd == "run") return cmd_run(args);
+  if (cmd == "validate") return cmd_validate(args);
+  if (cmd == "plan") return cmd_plan(args);
+  if (cmd == "decisions") return cmd_decisions(args);
+  if (cmd == "explain") return cmd_explain(args);
+  if (cmd == "report") return cmd_report(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "opspilot " << OPSPILOT_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "opspilot: unknown command \"" << cmd << "\"\n" << kUsage;
+  return 2;
+}
+
+}  // namespace opspilot::agent::cli

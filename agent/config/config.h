@@ -1,0 +1,109 @@
+#pragma once
+// The agent's configuration (`opspilot.yaml`), as loaded and checked by config/loader.h.
+// Plain values: copy freely; not shared mutable state.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/clock.h"
+
+namespace opspilot::agent {
+
+enum class Mode { DryRun, Active };
+
+/// Where a value came from in a YAML file, 1-based, for messages.
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// One signal a target is described by. `query` is PromQL in controller mode; in sidecar mode the
+/// same text is evaluated by the agent on the scraped exposition (the subset of PromQL documented
+/// in the README: a selector, sum(), rate()/irate()/increase() over [window], histogram_quantile()).
+struct SignalSpec {
+  std::string query;
+  SourcePos pos;
+};
+
+struct CapacitySpec {
+  double per_replica = 0;          // load units one replica serves at 100% utilisation; 0 = unknown
+  double target_utilization = 0.7; // the utilisation to plan for, (0, 1]
+};
+
+struct LimitsSpec {
+  int min_replicas = 1;
+  int max_replicas = 10;
+  int max_step_up = 0;    // 0 = no limit
+  int max_step_down = 0;  // 0 = no limit
+  Duration cooldown_up{std::chrono::minutes(1)};
+  Duration cooldown_down{std::chrono::minutes(5)};
+};
+
+struct TargetSpec {
+  std::string name;
+  std::string kind = "Deployment";  // Deployment | StatefulSet | AutoScalingGroup
+  std::string namespace_ = "default";
+  std::map<std::string, std::string> labels;
+  /// Sidecar mode: the workload's own metrics endpoint. Empty in controller mode.
+  std::string scrape_url;
+  /// Signals by role: load (required), replicas, ready_replicas, saturation, latency, errors.
+  std::map<std::string, SignalSpec> signals;
+  CapacitySpec capacity;
+  LimitsSpec limits;
+  Duration readiness_delay{std::chrono::minutes(2)};  // time a new replica needs to become ready
+  Duration scale_down_window{std::chrono::minutes(5)};
+  SourcePos pos;
+};
+
+struct PrometheusSpec {
+  std::string url;  // e.g. http://prometheus:9090 ; empty = sidecar mode (scrape)
+  Duration timeout{std::chrono::seconds(5)};
+  int retries = 3;
+  Duration backoff{std::chrono::milliseconds(200)};
+  std::map<std::string, std::string> headers;
+};
+
+struct ScrapeSpec {
+  Duration timeout{std::chrono::seconds(3)};
+  int retries = 1;
+};
+
+struct ActuatorSpec {
+  std::string type = "dry-run";  // registered actuator name: dry-run | webhook
+  std::map<std::string, std::string> settings;  // backend-specific (e.g. url, timeout)
+};
+
+struct JournalSpec {
+  std::string path = "opspilot-journal";  // a directory
+  bool fsync = true;
+  bool record_every_tick = false;  // false: holds are recorded when their reason changes
+  std::uint64_t max_segment_bytes = 64ull << 20;
+  int max_segments = 8;
+};
+
+struct ClockSpec {
+  double speed = 1.0;                 // >1 runs simulated time (sandbox, demo)
+  std::optional<TimePoint> start;     // simulated start; default: now
+};
+
+struct Config {
+  std::string file;
+  Mode mode = Mode::DryRun;
+  Duration interval{std::chrono::seconds(15)};
+  Duration stale_after{std::chrono::minutes(2)};
+  std::string listen = "127.0.0.1:9460";
+  int threads = 2;
+  PrometheusSpec prometheus;
+  ScrapeSpec scrape;
+  ActuatorSpec actuator;
+  JournalSpec journal;
+  ClockSpec clock;
+  std::string timeline_path;  // optional CSV of every tick, for reports
+  std::vector<TargetSpec> targets;
+
+  bool controller_mode() const { return !prometheus.url.empty(); }
+};
+
+}  // namespace opspilot::agent

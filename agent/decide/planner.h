@@ -1,0 +1,58 @@
+#pragma once
+// The decide stage: turns what was observed and predicted into a proposal, explained.
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "agent/clock.h"
+#include "agent/config/config.h"
+#include "agent/journal/decision.h"
+#include "agent/source/observation.h"
+
+namespace opspilot::agent {
+
+struct PlanInput {
+  const TargetSpec* target = nullptr;
+  const Observation* observation = nullptr;
+  const Prediction* prediction = nullptr;
+  int current_replicas = 0;
+  TimePoint now{};
+};
+
+struct PlanOutput {
+  std::string action = "hold";  // hold | scale
+  int desired_replicas = 0;
+  double confidence = 0;        // [0, 1]
+  std::string reason;           // the binding constraint in words
+};
+
+/// Thread-safety: one Planner per target, used from that target's strand only.
+class Planner {
+ public:
+  virtual ~Planner() = default;
+  virtual PlanOutput plan(const PlanInput& in) = 0;
+};
+
+/// Capacity planning: replicas = ceil(load / (per_replica × target_utilization)), sized for the
+/// forecast's upper bound at the readiness horizon, never below the reactive need of the current
+/// load (computed as the Kubernetes HPA does, with its 10% tolerance), and scaling down only to
+/// the largest recommendation seen over the scale-down window (HPA's stabilization).
+class ScalingPlanner final : public Planner {
+ public:
+  static constexpr double kTolerance = 0.1;
+  PlanOutput plan(const PlanInput& in) override;
+
+ private:
+  struct Recommendation {
+    TimePoint at;
+    int replicas;
+  };
+  std::deque<Recommendation> recent_;
+};
+
+/// Per-replica capacity: the configured value, else estimated from load and a saturation
+/// (utilisation, 0..1) signal. nullopt when neither is known.
+std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,
+                                           int current_replicas);
+
+}  // namespace opspilot::agent

@@ -1,0 +1,104 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "agent/decide/planner.h"
+
+namespace opspilot::agent {
+namespace {
+
+std::string fmt(const char* f, double a) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, a);
+  return buf;
+}
+
+}  // namespace
+
+std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,
+                                           int current_replicas) {
+  if (t.capacity.per_replica > 0) return t.capacity.per_replica;
+  const SignalValue* load = o.get("load");
+  const SignalValue* sat = o.get("saturation");
+  if (load && load->ok() && sat && sat->ok() && sat->value > 0.05 && current_replicas > 0) {
+    return load->value / (current_replicas * std::min(sat->value, 1.0));
+  }
+  return std::nullopt;
+}
+
+PlanOutput ScalingPlanner::plan(const PlanInput& in) {
+  PlanOutput out;
+  const TargetSpec& t = *in.target;
+  const Observation& o = *in.observation;
+  const Prediction& pred = *in.prediction;
+  const int current = in.current_replicas;
+  out.desired_replicas = current;
+
+  const SignalValue* load = o.get("load");
+  if (!load || !load->ok()) {
+    out.reason = "hold: load is not known";
+    return out;
+  }
+  const auto per_replica = capacity_per_replica(t, o, current);
+  if (!per_replica || *per_replica <= 0) {
+    out.reason = "hold: per-replica capacity unknown (set capacity.per_replica or a saturation signal)";
+    return out;
+  }
+  const double unit = *per_replica * t.capacity.target_utilization;
+
+  // Reactive floor, exactly as the HPA: ratio of current usage to target; within tolerance, keep.
+  int reactive = current;
+  if (current > 0) {
+    const double ratio = load->value / (current * unit);
+    if (std::abs(ratio - 1.0) > kTolerance) reactive = static_cast<int>(std::ceil(ratio * current));
+  } else {
+    reactive = static_cast<int>(std::ceil(load->value / unit));
+  }
+
+  int predictive = 0;
+  if (pred.enough_data) predictive = static_cast<int>(std::ceil(pred.upper / unit));
+
+  int desired = std::max(reactive, predictive);
+  std::string binding;
+  if (pred.enough_data && predictive >= reactive) {
+    binding = "forecast upper " + fmt("%.1f", pred.upper) + " at +" + fmt("%.0fs", pred.horizon_seconds) +
+              " needs " + std::to_string(predictive);
+  } else {
+    binding = "current load " + fmt("%.1f", load->value) + " needs " + std::to_string(reactive) +
+              (pred.enough_data ? " (forecast needs " + std::to_string(predictive) + ")"
+                                : " (no forecast: " + pred.note + ")");
+  }
+  binding += " at " + fmt("%.1f", unit) + " per replica (" + fmt("%.1f", *per_replica) + " × " +
+             fmt("%.0f%% utilisation)", t.capacity.target_utilization * 100);
+
+  // Scale-down stabilization: the largest recommendation within the window wins.
+  recent_.push_back({in.now, desired});
+  while (!recent_.empty() && recent_.front().at < in.now - t.scale_down_window) recent_.pop_front();
+  if (desired < current) {
+    int stabilized = desired;
+    for (const auto& r : recent_) stabilized = std::max(stabilized, r.replicas);
+    if (stabilized > desired) {
+      binding += "; scale-down stabilised to " + std::to_string(stabilized) +
+                 " (largest recommendation in the last " +
+                 std::to_string(t.scale_down_window.count() / 1000) + "s)";
+      desired = std::min(stabilized, current);
+    }
+    if (desired < current && !pred.enough_data) {
+      binding += "; no scale-down without a forecast that agrees";
+      desired = current;
+    }
+  }
+
+  out.confidence = pred.enough_data ? pred.confidence : 0.5;
+  out.desired_replicas = desired;
+  if (desired == current) {
+    out.reason = "hold: " + std::to_string(current) + " replicas are right; " + binding;
+    return out;
+  }
+  out.action = "scale";
+  out.reason = std::string(desired > current ? "scale up" : "scale down") + " " +
+               std::to_string(current) + " -> " + std::to_string(desired) + ": " + binding;
+  return out;
+}
+
+}  // namespace opspilot::agent

@@ -1,0 +1,194 @@
+// Decision records in words: the one-line summary and the full explanation an on-call engineer
+// reads at 3 a.m. (`opspilot explain`). Every part of the record is rendered, and what is missing
+// is said to be missing rather than left out.
+#include <cmath>
+#include <cstdio>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "agent/journal/decision.h"
+#include "agent/journal/journal_detail.h"
+#include "agent/journal/rfc3339.h"
+
+namespace opspilot::agent {
+namespace {
+
+using journal_detail::cat;
+using journal_detail::shorten;
+
+std::string_view or_else(const std::string& s, std::string_view fallback) {
+  return s.empty() ? fallback : std::string_view(s);
+}
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  if (std::floor(v) == v && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string seconds_words(double s) {
+  if (!std::isfinite(s)) return "an unknown time";
+  char buf[64];
+  const double a = std::fabs(s);
+  if (a < 60)
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  else if (a < 3600)
+    std::snprintf(buf, sizeof buf, "%d min %d s", int(s / 60), int(std::fmod(a, 60)));
+  else
+    std::snprintf(buf, sizeof buf, "%d h %d min", int(s / 3600), int(std::fmod(a, 3600) / 60));
+  return buf;
+}
+
+std::string verdict_word(const Decision& d) {
+  if (!d.policy_checked) return "not checked";
+  switch (d.policy.verdict) {
+    case policies::Verdict::Allow: return "allowed";
+    case policies::Verdict::Deny: return "denied";
+    case policies::Verdict::NeedsApproval: return "needs approval";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string summarize(const Decision& d) {
+  std::string s = d.action + " " + d.target;
+  if (d.action == "scale") {
+    const int to =
+        d.policy_checked && d.policy.replicas > 0 ? d.policy.replicas : d.desired_replicas;
+    s += cat({" ", std::to_string(d.current_replicas), " -> ", std::to_string(to)});
+  }
+  s += ": ";
+  if (d.action == "hold") {
+    s += to_string(d.state);
+    if (!d.reason.empty()) s += cat({" (", shorten(d.reason, 100), ")"});
+  } else {
+    s += cat({verdict_word(d), ", ", to_string(d.state)});
+  }
+  if (!d.error.empty()) s += cat({" (error: ", shorten(d.error, 100), ")"});
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';  // one line, whatever the texts hold
+  return s;
+}
+
+std::string explain(const Decision& d) {
+  std::string o;
+  auto line = [&o](std::initializer_list<std::string_view> parts) {
+    for (auto p : parts) o.append(p);
+    o += '\n';
+  };
+  const std::string where = cat({d.namespace_, d.namespace_.empty() ? "" : "/", d.target,
+                                 d.target_kind.empty() ? "" : cat({" (", d.target_kind, ")"})});
+  line({"Decision ", or_else(d.id, "(no id)"), " for ", where});
+  line({"  In short: ", summarize(d)});
+  line({"  State:    ", to_string(d.state), is_terminal(d.state) ? " (final)" : " (in progress)",
+        ", mode ", or_else(d.mode, "unknown")});
+  line({"  Created:  ", format_rfc3339_ms(d.created)});
+  line({"  Updated:  ", format_rfc3339_ms(d.updated), " (",
+        seconds_words(to_seconds(d.updated - d.created)), " after creation)"});
+
+  line({""});
+  line({"What was observed:"});
+  if (d.observed.empty()) line({"  nothing was observed"});
+  for (const auto& s : d.observed) {
+    std::string t = cat({"  - ", or_else(s.role, "(no role)"), ": "});
+    if (s.status == "ok") {
+      t += cat({num(s.value), ", measured ", seconds_words(s.age_seconds), " before (ok)"});
+    } else {
+      t += cat({"no usable value, status ", or_else(s.status, "unknown")});
+      if (std::isfinite(s.value)) t += cat({", last value ", num(s.value)});
+      if (s.age_seconds > 0) t += cat({", ", seconds_words(s.age_seconds), " old"});
+    }
+    line({t});
+    if (!s.error.empty()) line({"      why: ", s.error});
+    line({"      query: ", or_else(s.query, "(none)")});
+  }
+
+  line({""});
+  line({"What was predicted:"});
+  const auto& p = d.prediction;
+  if (!p.enough_data) {
+    line({"  no prediction: not enough data", p.note.empty() ? "" : cat({" (", p.note, ")"}),
+          p.model.empty() ? "" : cat({", model ", p.model})});
+  } else {
+    char level[32];
+    std::snprintf(level, sizeof level, "%.0f%%", p.level * 100);
+    line({"  model ", or_else(p.model, "(unnamed)"), ": load in ", seconds_words(p.horizon_seconds),
+          " expected ", num(p.mean), " (", level, " interval ", num(p.lower), " to ", num(p.upper),
+          "), confidence ", num(std::round(p.confidence * 100) / 100)});
+    if (!p.note.empty()) line({"  note: ", p.note});
+  }
+
+  line({""});
+  line({"What was proposed and why:"});
+  if (d.action == "scale") {
+    line({"  scale from ", std::to_string(d.current_replicas), " to ",
+          std::to_string(d.desired_replicas), " replicas"});
+  } else if (d.action == "hold") {
+    line({"  hold: no change",
+          d.current_replicas > 0
+              ? cat({" (stay at ", std::to_string(d.current_replicas), " replicas)"})
+              : ""});
+  } else {
+    line({"  ", d.action});
+  }
+  line({"  because: ", or_else(d.reason, "(no reason recorded)")});
+
+  line({""});
+  if (!d.policy_checked) {
+    line({"Policy check: not performed"});
+  } else {
+    line(
+        {"Policy check: ", policies::to_string(d.policy.verdict),
+         d.action == "scale" ? cat({", replicas allowed ", std::to_string(d.policy.replicas)}) : "",
+         " (", std::to_string(d.policy.rules.size()), " rules)"});
+    for (const auto& r : d.policy.rules) {
+      line({"  - ", r.rule, ": ", policies::to_string(r.verdict),
+            r.adjusted_replicas
+                ? cat({", adjusted to ", std::to_string(*r.adjusted_replicas), " replicas"})
+                : "",
+            " - ", or_else(r.reason, "(no reason)")});
+    }
+  }
+
+  line({""});
+  line({"Approval:"});
+  if (!d.approval.empty())
+    line({"  ", d.approval});
+  else if (d.state == DecisionState::PendingApproval)
+    line({"  waiting for a human to approve"});
+  else if (d.policy_checked && d.policy.verdict == policies::Verdict::NeedsApproval)
+    line({"  required, none recorded"});
+  else
+    line({"  not required"});
+
+  line({""});
+  line({"What the actuator did:"});
+  if (d.calls.empty()) line({"  no API calls"});
+  for (std::size_t i = 0; i < d.calls.size(); ++i) {
+    const auto& c = d.calls[i];
+    line({"  ", std::to_string(i + 1), ". ", c.method, " ", c.url, " -> ",
+          c.status == 0 ? std::string("not sent") : cat({"HTTP ", std::to_string(c.status)})});
+    if (!c.body.empty()) line({"       request:  ", shorten(c.body, 2000)});
+    if (!c.response.empty()) line({"       response: ", shorten(c.response, 2000)});
+  }
+
+  line({""});
+  line({"Outcome:"});
+  if (!d.outcome.empty())
+    line({"  ", d.outcome});
+  else
+    line({is_terminal(d.state) ? "  nothing further recorded" : "  not verified yet"});
+
+  line({""});
+  line({"Errors:"});
+  line({"  ", or_else(d.error, "none")});
+  return o;
+}
+
+}  // namespace opspilot::agent

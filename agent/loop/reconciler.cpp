@@ -1,0 +1,294 @@
+#include "agent/loop/reconciler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace opspilot::agent {
+namespace {
+
+std::string series_id(const TargetSpec& t, const std::string& role) { return t.name + "/" + role; }
+
+actuators::Action to_action(const Decision& d) {
+  actuators::Action a;
+  a.decision_id = d.id;
+  a.kind = actuators::action_kind_from_string(d.action);
+  a.target = {d.target_kind, d.namespace_, d.target};
+  a.replicas = d.desired_replicas;
+  a.from_replicas = d.current_replicas;
+  return a;
+}
+
+double value_or_nan(const Observation& o, const std::string& role) {
+  const SignalValue* s = o.get(role);
+  return (s && s->ok()) ? s->value : std::nan("");
+}
+
+}  // namespace
+
+Decision Reconciler::tick(TargetState& ts) {
+  const auto started = std::chrono::steady_clock::now();
+  const TimePoint now = s_.clock->now();
+  const TargetSpec& t = ts.spec;
+
+  if (ts.in_flight) verify_in_flight(ts, now);
+
+  Decision d;
+  d.target = t.name;
+  d.namespace_ = t.namespace_;
+  d.target_kind = t.kind;
+  d.created = d.updated = now;
+  d.mode = config_.mode == Mode::Active ? "active" : "dry-run";
+
+  const Observation obs = observe(ts, now);
+  for (const auto& [role, sv] : obs.signals) {
+    ObservedSignal os;
+    os.role = role;
+    os.query = sv.query;
+    os.status = to_string(sv.status);
+    os.value = sv.ok() ? sv.value : 0;
+    os.age_seconds = sv.ok() ? to_seconds(now - sv.sampled_at) : 0;
+    os.error = sv.error;
+    d.observed.push_back(std::move(os));
+  }
+
+  const SignalValue* load = obs.get("load");
+  const SignalValue* replicas = obs.get("replicas");
+  int current = ts.known_replicas;
+  if (replicas && replicas->ok()) current = static_cast<int>(std::lround(replicas->value));
+  d.current_replicas = d.desired_replicas = std::max(current, 0);
+
+  if (!load || !load->ok()) {
+    d.state = DecisionState::Held;
+    d.reason = "hold: load signal " +
+               std::string(load ? to_string(load->status) : "not configured") +
+               (load && !load->error.empty() ? ": " + load->error : std::string()) +
+               " — no action on missing or stale data";
+    record(ts, d, false);
+  } else {
+    d.prediction = predict(ts, obs, now);
+    if (ts.in_flight) {
+      d.state = DecisionState::Held;
+      d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
+                 std::to_string(ts.in_flight->desired_replicas) + ") to be verified";
+      record(ts, d, false);
+    } else if (current < 0) {
+      d.state = DecisionState::Held;
+      d.reason = "hold: the replica count is unknown (configure a replicas signal)" +
+                 std::string(replicas && !replicas->error.empty() ? ": " + replicas->error : "");
+      record(ts, d, false);
+    } else {
+      decide_and_act(ts, d, obs, now);
+    }
+  }
+
+  if (s_.timeline)
+    s_.timeline->write(d, value_or_nan(obs, "load"), value_or_nan(obs, "ready_replicas"),
+                       value_or_nan(obs, "latency"), value_or_nan(obs, "errors"));
+  {
+    std::lock_guard lock(ts.status_mu);
+    ts.last_observation = obs;
+    ts.last_decision = d;
+    ++ts.ticks;
+  }
+  if (s_.metrics) {
+    s_.metrics->ticks.Increment();
+    s_.metrics->tick_duration.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    auto& h = s_.metrics->target(t.name);
+    h.last_tick_timestamp->Set(to_unix_seconds(now));
+    h.forecasts_scored->Set(static_cast<double>(ts.scorer.scored()));
+    if (ts.scorer.scored() > 0) {
+      h.forecast_abs_pct_error->Set(ts.scorer.abs_pct_error());
+      h.forecast_interval_coverage->Set(ts.scorer.coverage());
+    }
+  }
+  return d;
+}
+
+Observation Reconciler::observe(TargetState& ts, TimePoint now) {
+  const auto started = std::chrono::steady_clock::now();
+  Observation obs = s_.source->observe(ts.spec, now);
+  if (s_.metrics)
+    s_.metrics->observe_duration.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  bool all_ok = !obs.signals.empty();
+  for (auto& [role, sv] : obs.signals) {
+    // Freshness is judged here, once, against the agent's own clock.
+    if (sv.ok() && now - sv.sampled_at > config_.stale_after) {
+      sv.status = SignalStatus::Stale;
+      sv.error = "last sample is " + std::to_string((now - sv.sampled_at).count() / 1000) +
+                 "s old (stale_after " + std::to_string(config_.stale_after.count() / 1000) + "s)";
+    }
+    if (sv.ok() && !std::isfinite(sv.value)) {
+      sv.status = SignalStatus::Error;
+      sv.error = "not a finite number";
+    }
+    if (sv.ok()) {
+      s_.store->append(series_id(ts.spec, role), sv.sampled_at, sv.value);
+    } else {
+      all_ok = false;
+      if (s_.metrics) s_.metrics->signal_problem(ts.spec.name, role, to_string(sv.status));
+    }
+  }
+  if (s_.metrics) {
+    auto& h = s_.metrics->target(ts.spec.name);
+    (all_ok ? h.observations_ok : h.observations_failed)->Increment();
+  }
+  const SignalValue* load = obs.get("load");
+  if (load && load->ok()) ts.scorer.score(now, load->value);
+  return obs;
+}
+
+Prediction Reconciler::predict(TargetState& ts, const Observation&, TimePoint now) {
+  const Duration h = horizon(ts.spec);
+  const auto history = s_.store->range(series_id(ts.spec, "load"), now - std::chrono::hours(1), now);
+  std::vector<Point> points;
+  if (history) {
+    points.reserve(history->points.size());
+    for (const auto& p : history->points)
+      if (std::isfinite(p.value)) points.push_back(Point{p.t, p.value});
+  }
+  Prediction p = s_.predictor->forecast(points, now, h, 0.95);
+  ts.scorer.remember(now + h, p);
+  return p;
+}
+
+void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now) {
+  PlanInput in{&ts.spec, &obs, &d.prediction, d.current_replicas, now};
+  const PlanOutput out = ts.planner->plan(in);
+  d.action = out.action;
+  d.desired_replicas = out.desired_replicas;
+  d.reason = out.reason;
+  if (out.action == "hold") {
+    d.state = DecisionState::Held;
+    record(ts, d, false);
+    return;
+  }
+
+  // Policy check. Every rule and its verdict goes into the record.
+  policies::Proposal p;
+  p.target = ts.spec.name;
+  p.namespace_ = ts.spec.namespace_;
+  p.action = out.action;
+  p.current_replicas = d.current_replicas;
+  p.desired_replicas = out.desired_replicas;
+  p.confidence = out.confidence;
+  policies::Context ctx;
+  ctx.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  double oldest = 0;
+  for (const auto& os : d.observed)
+    if (os.status == "ok") oldest = std::max(oldest, os.age_seconds);
+  ctx.data_age_seconds = oldest;
+  ctx.data_complete = true;
+  auto to_sys = [](const std::optional<TimePoint>& tp) -> std::optional<std::chrono::system_clock::time_point> {
+    if (!tp) return std::nullopt;
+    return std::chrono::system_clock::time_point(tp->time_since_epoch());
+  };
+  ctx.last_scale_up = to_sys(ts.last_scale_up);
+  ctx.last_scale_down = to_sys(ts.last_scale_down);
+  d.policy = ts.guardrails.evaluate(p, ctx);
+  d.policy_checked = true;
+
+  if (d.policy.verdict == policies::Verdict::Deny) {
+    d.state = DecisionState::Denied;
+    std::string why;
+    for (const auto& r : d.policy.rules)
+      if (r.verdict == policies::Verdict::Deny) why += (why.empty() ? "" : "; ") + r.rule + ": " + r.reason;
+    d.reason += " — denied by " + why;
+    record(ts, d, false);
+    return;
+  }
+  d.desired_replicas = d.policy.replicas;
+  if (d.policy.verdict == policies::Verdict::NeedsApproval) {
+    d.state = DecisionState::PendingApproval;
+    record(ts, d, true);
+    return;
+  }
+  if (config_.mode == Mode::DryRun) {
+    d.calls = s_.actuator->plan(to_action(d));
+    d.state = DecisionState::Planned;
+    record(ts, d, true);
+    return;
+  }
+  act(ts, d, now);
+}
+
+void Reconciler::act(TargetState& ts, Decision& d, TimePoint now) {
+  d.state = DecisionState::Acting;
+  d.calls = s_.actuator->plan(to_action(d));
+  // Durable before acting: if the record cannot be written, nothing is done.
+  if (!record(ts, d, true)) {
+    d.state = DecisionState::Failed;
+    d.error = "not acted: the decision could not be journaled (" + d.error + ")";
+    return;
+  }
+  const actuators::ApplyResult res = s_.actuator->apply(to_action(d));
+  d.calls = res.calls;
+  if (s_.metrics) s_.metrics->actuator_call(s_.actuator->name(), d.action, res.ok);
+  d.updated = now;
+  if (res.ok) {
+    d.state = DecisionState::Applied;
+    d.outcome = res.already_applied ? "already applied (idempotent replay)" : "applied; awaiting verification";
+    ts.in_flight = d;
+    ts.known_replicas = d.desired_replicas;
+    (d.desired_replicas > d.current_replicas ? ts.last_scale_up : ts.last_scale_down) = now;
+    if (s_.metrics) s_.metrics->in_flight_actions.Increment();
+  } else {
+    d.state = DecisionState::Failed;
+    d.error = res.error;
+  }
+  record(ts, d, true);
+}
+
+void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
+  Decision& f = *ts.in_flight;
+  const actuators::VerifyResult v = s_.actuator->verify(to_action(f));
+  const Duration deadline = ts.spec.readiness_delay * 3 + config_.interval * 2;
+  f.updated = now;
+  bool settled = false;
+  if (v.state == actuators::VerifyState::Done) {
+    f.state = DecisionState::Verified;
+    f.outcome = "verified: " + v.detail;
+    settled = true;
+  } else if (v.state == actuators::VerifyState::Failed) {
+    f.state = DecisionState::Failed;
+    f.outcome = "verification failed: " + v.detail;
+    settled = true;
+  } else if (now - f.created > deadline) {
+    f.state = DecisionState::Failed;
+    f.outcome = "not verified within " + std::to_string(deadline.count() / 1000) + "s: " + v.detail;
+    settled = true;
+  }
+  if (!settled) return;
+  for (auto& c : v.calls) f.calls.push_back(c);
+  record(ts, f, true);
+  if (s_.metrics) s_.metrics->in_flight_actions.Decrement();
+  ts.in_flight.reset();
+}
+
+bool Reconciler::record(TargetState& ts, Decision& d, bool force) {
+  if (d.state == DecisionState::Held && !force && !config_.journal.record_every_tick) {
+    std::string key = d.action + "|" + std::to_string(d.current_replicas) + "|";
+    for (const auto& o : d.observed) key += o.role + "=" + o.status + ",";
+    key += d.reason.substr(0, d.reason.find(':', 6));
+    if (key == ts.last_hold_key) return true;
+    ts.last_hold_key = key;
+  } else if (d.state != DecisionState::Held) {
+    ts.last_hold_key.clear();
+  }
+  if (d.id.empty()) d.id = s_.journal->next_id();
+  const JournalResult res = s_.journal->append(d);
+  if (s_.metrics) {
+    (res.ok ? s_.metrics->journal_writes : s_.metrics->journal_errors).Increment();
+    s_.metrics->decision(d.action, to_string(d.state));
+  }
+  if (!res.ok) {
+    d.error = res.error;
+    return false;
+  }
+  if (on_decision_) on_decision_(d);
+  return true;
+}
+
+}  // namespace opspilot::agent

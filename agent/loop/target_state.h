@@ -1,0 +1,40 @@
+#pragma once
+// Everything the agent remembers about one target between ticks. Owned by the target's strand;
+// the fields under `status_mu` are also read by the HTTP API.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/decide/planner.h"
+#include "agent/journal/decision.h"
+#include "agent/predict/predictor.h"
+#include "agent/source/observation.h"
+#include "policies/guardrails.h"
+
+namespace opspilot::agent {
+
+struct TargetState {
+  TargetState(TargetSpec s, Duration stale_after);
+
+  TargetSpec spec;
+  std::unique_ptr<Planner> planner;
+  policies::Guardrails guardrails;
+  ForecastScorer scorer;
+  std::optional<TimePoint> last_scale_up;
+  std::optional<TimePoint> last_scale_down;
+  /// An action applied and not yet verified; no new action on this target until it settles.
+  std::optional<Decision> in_flight;
+  std::string last_hold_key;  // holds are journaled when their reason changes
+  int known_replicas = -1;    // from the last action, when no replicas signal is configured
+
+  mutable std::mutex status_mu;
+  Observation last_observation;   // guarded by status_mu
+  std::optional<Decision> last_decision;  // guarded by status_mu
+  std::uint64_t ticks = 0;        // guarded by status_mu
+};
+
+policies::GuardrailSpec guardrails_for(const TargetSpec& t, Duration stale_after);
+
+}  // namespace opspilot::agent

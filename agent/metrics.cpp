@@ -1,0 +1,128 @@
+#include "agent/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace opspilot::agent {
+namespace {
+
+prometheus::Histogram::BucketBoundaries duration_buckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+}  // namespace
+
+AgentMetrics::AgentMetrics()
+    : AgentMetrics(std::make_shared<prometheus::Registry>()) {}
+
+AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
+    : tick_duration(prometheus::BuildHistogram()
+                        .Name("opspilot_tick_duration_seconds")
+                        .Help("Time one reconcile tick of one target took, all stages")
+                        .Register(*r)
+                        .Add({}, duration_buckets())),
+      observe_duration(prometheus::BuildHistogram()
+                           .Name("opspilot_observe_duration_seconds")
+                           .Help("Time the observe stage took (network included)")
+                           .Register(*r)
+                           .Add({}, duration_buckets())),
+      ticks(prometheus::BuildCounter().Name("opspilot_ticks_total").Help("Reconcile ticks run").Register(*r).Add({})),
+      tick_errors(prometheus::BuildCounter()
+                      .Name("opspilot_tick_errors_total")
+                      .Help("Ticks that ended in an internal error (caught; the loop goes on)")
+                      .Register(*r)
+                      .Add({})),
+      journal_writes(prometheus::BuildCounter().Name("opspilot_journal_writes_total").Help("Decision records written durably").Register(*r).Add({})),
+      journal_errors(prometheus::BuildCounter()
+                         .Name("opspilot_journal_errors_total")
+                         .Help("Journal writes that failed (no action is taken when the record cannot be written)")
+                         .Register(*r)
+                         .Add({})),
+      bad_samples(prometheus::BuildCounter()
+                      .Name("opspilot_bad_samples_total")
+                      .Help("Samples skipped: NaN/Inf values and unparseable exposition lines")
+                      .Register(*r)
+                      .Add({})),
+      counter_resets(prometheus::BuildCounter().Name("opspilot_counter_resets_total").Help("Counter resets seen while computing rates").Register(*r).Add({})),
+      scrape_errors(prometheus::BuildCounter().Name("opspilot_scrape_errors_total").Help("Failed scrapes of a target's /metrics (sidecar mode)").Register(*r).Add({})),
+      query_errors(prometheus::BuildCounter().Name("opspilot_prometheus_query_errors_total").Help("Failed Prometheus queries (controller mode)").Register(*r).Add({})),
+      query_retries(prometheus::BuildCounter().Name("opspilot_prometheus_query_retries_total").Help("Prometheus query retries").Register(*r).Add({})),
+      ready(prometheus::BuildGauge().Name("opspilot_ready").Help("1 once the first observation succeeded").Register(*r).Add({})),
+      targets(prometheus::BuildGauge().Name("opspilot_targets").Help("Targets managed").Register(*r).Add({})),
+      in_flight_actions(prometheus::BuildGauge().Name("opspilot_in_flight_actions").Help("Actions applied and not yet verified").Register(*r).Add({})),
+      registry_(r),
+      decisions_(prometheus::BuildCounter()
+                     .Name("opspilot_decisions_total")
+                     .Help("Decisions by action kind and verdict/state")
+                     .Register(*r)),
+      signal_problems_(prometheus::BuildCounter()
+                           .Name("opspilot_signal_problems_total")
+                           .Help("Signals that could not be used, by target, role and status (missing, stale, error)")
+                           .Register(*r)),
+      actuator_calls_(prometheus::BuildCounter().Name("opspilot_actuator_calls_total").Help("Actuator apply calls").Register(*r)),
+      actuator_errors_(prometheus::BuildCounter().Name("opspilot_actuator_errors_total").Help("Actuator apply calls that failed").Register(*r)),
+      observations_(prometheus::BuildCounter().Name("opspilot_observations_total").Help("Observations by target and result").Register(*r)),
+      forecast_error_(prometheus::BuildGauge()
+                          .Name("opspilot_forecast_abs_pct_error")
+                          .Help("Live forecast accuracy: EWMA of absolute percentage error, scored when each forecast came due")
+                          .Register(*r)),
+      forecast_coverage_(prometheus::BuildGauge()
+                             .Name("opspilot_forecast_interval_coverage")
+                             .Help("Live share of actual values inside the forecast interval (EWMA)")
+                             .Register(*r)),
+      forecasts_scored_(prometheus::BuildGauge().Name("opspilot_forecasts_scored").Help("Forecasts scored so far").Register(*r)),
+      last_tick_(prometheus::BuildGauge().Name("opspilot_last_tick_timestamp_seconds").Help("Clock time of the last tick per target").Register(*r)) {
+  prometheus::BuildGauge()
+      .Name("opspilot_build_info")
+      .Help("Build information")
+      .Register(*r)
+      .Add({{"version", OPSPILOT_VERSION}})
+      .Set(1);
+}
+
+std::string AgentMetrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+AgentMetrics::TargetHandles& AgentMetrics::target(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = targets_.find(name);
+  if (it != targets_.end()) return it->second;
+  TargetHandles h{
+      &observations_.Add({{"target", name}, {"result", "ok"}}),
+      &observations_.Add({{"target", name}, {"result", "failed"}}),
+      &forecast_error_.Add({{"target", name}}),
+      &forecast_coverage_.Add({{"target", name}}),
+      &forecasts_scored_.Add({{"target", name}}),
+      &last_tick_.Add({{"target", name}}),
+  };
+  return targets_.emplace(name, h).first->second;
+}
+
+void AgentMetrics::decision(const std::string& action, const std::string& verdict) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_["d|" + action + "|" + verdict];
+  if (!c) c = &decisions_.Add({{"action", action}, {"verdict", verdict}});
+  c->Increment();
+}
+
+void AgentMetrics::signal_problem(const std::string& target, const std::string& role,
+                                  const std::string& status) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_["s|" + target + "|" + role + "|" + status];
+  if (!c) c = &signal_problems_.Add({{"target", target}, {"role", role}, {"status", status}});
+  c->Increment();
+}
+
+void AgentMetrics::actuator_call(const std::string& actuator, const std::string& kind, bool ok) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_["a|" + actuator + "|" + kind];
+  if (!c) c = &actuator_calls_.Add({{"actuator", actuator}, {"kind", kind}});
+  c->Increment();
+  if (!ok) {
+    auto& e = cache_["e|" + actuator + "|" + kind];
+    if (!e) e = &actuator_errors_.Add({{"actuator", actuator}, {"kind", kind}});
+    e->Increment();
+  }
+}
+
+}  // namespace opspilot::agent

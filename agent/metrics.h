@@ -1,0 +1,73 @@
+#pragma once
+// The agent's own metrics (prometheus-cpp). Handles are looked up once per label set and kept
+// (STYLE.md: handles, not lookups, on the hot path). Thread-safety: prometheus-cpp metrics are
+// thread-safe; the handle caches here are guarded by a mutex and touched once per target.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace opspilot::agent {
+
+class AgentMetrics {
+ public:
+  AgentMetrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  /// The exposition text of every metric.
+  std::string serialize() const;
+
+  /// Per-target handles, created once on first use.
+  struct TargetHandles {
+    prometheus::Counter* observations_ok;
+    prometheus::Counter* observations_failed;
+    prometheus::Gauge* forecast_abs_pct_error;
+    prometheus::Gauge* forecast_interval_coverage;
+    prometheus::Gauge* forecasts_scored;
+    prometheus::Gauge* last_tick_timestamp;
+  };
+  TargetHandles& target(const std::string& name);
+
+  void decision(const std::string& action, const std::string& verdict);
+  void signal_problem(const std::string& target, const std::string& role, const std::string& status);
+  void actuator_call(const std::string& actuator, const std::string& kind, bool ok);
+
+  prometheus::Histogram& tick_duration;
+  prometheus::Histogram& observe_duration;
+  prometheus::Counter& ticks;
+  prometheus::Counter& tick_errors;
+  prometheus::Counter& journal_writes;
+  prometheus::Counter& journal_errors;
+  prometheus::Counter& bad_samples;       // NaN/Inf and unparseable samples skipped
+  prometheus::Counter& counter_resets;
+  prometheus::Counter& scrape_errors;
+  prometheus::Counter& query_errors;
+  prometheus::Counter& query_retries;
+  prometheus::Gauge& ready;
+  prometheus::Gauge& targets;
+  prometheus::Gauge& in_flight_actions;
+
+ private:
+  explicit AgentMetrics(std::shared_ptr<prometheus::Registry> registry);
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Counter>& signal_problems_;
+  prometheus::Family<prometheus::Counter>& actuator_calls_;
+  prometheus::Family<prometheus::Counter>& actuator_errors_;
+  prometheus::Family<prometheus::Counter>& observations_;
+  prometheus::Family<prometheus::Gauge>& forecast_error_;
+  prometheus::Family<prometheus::Gauge>& forecast_coverage_;
+  prometheus::Family<prometheus::Gauge>& forecasts_scored_;
+  prometheus::Family<prometheus::Gauge>& last_tick_;
+  std::mutex mu_;
+  std::map<std::string, TargetHandles> targets_;
+  std::map<std::string, prometheus::Counter*> cache_;
+};
+
+}  // namespace opspilot::agent

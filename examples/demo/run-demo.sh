@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the sandbox and the agent together on a shared compressed clock, shows the agent's
+# decisions live, then writes demo-report.md and demo-report.html.
+#   usage: examples/demo/run-demo.sh BUILD_DIR   (env: SPEED=480 HOURS=26 START=2026-01-05T00:00:00Z)
+set -euo pipefail
+build="${1:-build/release}"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+speed="${SPEED:-480}"
+hours="${HOURS:-26}"
+start="${START:-2026-01-05T00:00:00Z}"
+out="$root/demo-out"
+agent="$build/agent/opspilot"
+sandbox="$build/examples/sandbox/opspilot-sandbox"
+for b in "$agent" "$sandbox"; do
+  [ -x "$b" ] || { echo "missing $b — run make build first" >&2; exit 1; }
+done
+
+rm -rf "$out" && mkdir -p "$out"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$sandbox" --config "$root/examples/sandbox/sandbox.yaml" --listen 127.0.0.1:0 \
+  --port-file "$out/sandbox.port" --speed "$speed" --start "$start" --seed 7 \
+  > "$out/sandbox.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$out/sandbox.port" ] && break; sleep 0.1; done
+port=$(cat "$out/sandbox.port" 2>/dev/null || true)
+[ -n "$port" ] || { echo "the sandbox did not start; its log:" >&2; cat "$out/sandbox.log" >&2; exit 1; }
+
+# The agent's clock starts where the sandbox's is now, so both share one simulated timeline.
+now=$(curl -sf "http://127.0.0.1:$port/api/v1/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["time"])')
+sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$out|g" -e "s|@SPEED@|$speed|g" -e "s|@START@|$now|g" \
+  "$root/examples/demo/opspilot-demo.yaml.in" > "$out/opspilot.yaml"
+"$agent" validate -c "$out/opspilot.yaml"
+
+real_seconds=$(python3 -c "print(round($hours*3600/$speed))")
+echo "sandbox on 127.0.0.1:$port; simulating ${hours}h at ${speed}x (${real_seconds}s); decisions as they happen:"
+echo
+"$agent" run -c "$out/opspilot.yaml" 2> "$out/agent.log" &
+agent_pid=$!
+pids+=($agent_pid)
+sleep "$real_seconds"
+kill -TERM "$agent_pid"
+wait "$agent_pid" || { echo "the agent exited with an error; its log:" >&2; cat "$out/agent.log" >&2; exit 1; }
+
+echo
+"$agent" report -c "$out/opspilot.yaml" --title "opspilot demo: ${hours} simulated hours on the sandbox" \
+  --out "$root/demo-report.md" --html "$root/demo-report.html"
+echo
+"$agent" decisions -c "$out/opspilot.yaml" --limit 10000 | tail -n 15
+echo
+echo "report: $root/demo-report.md and $root/demo-report.html (journal and timeline in $out)"

@@ -1,0 +1,53 @@
+#pragma once
+// The request load of one service over simulated time:
+//   λ(t) = base × daily(t) × weekly(t) × (1 + trend·days) × noise(t) + bursts(t).
+// Noise and bursts are drawn from the generator's own random streams on a fixed time grid, not per
+// call, so λ(t) does not depend on how the caller steps time — only on the seed.
+// Thread-safety: none (rate() draws lazily); owned by one ServiceSim.
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "examples/sandbox/rng.h"
+#include "examples/sandbox/spec.h"
+
+namespace opspilot::sandbox {
+
+class LoadGenerator {
+ public:
+  LoadGenerator(const LoadSpec& spec, std::int64_t start_unix, std::uint64_t seed);
+
+  /// Offered load in req/s at `elapsed_s` seconds after the start. Calls must not go back in time
+  /// by more than one noise interval (the model only moves forward).
+  double rate(double elapsed_s);
+
+  /// The deterministic part: base × daily × weekly × trend, without noise or bursts.
+  double seasonal(double elapsed_s) const;
+  double daily_factor(double elapsed_s) const;
+  double weekly_factor(double elapsed_s) const;
+  /// Extra load from bursts at `elapsed_s` (req/s); advances the burst stream up to it.
+  double burst_load(double elapsed_s);
+  /// The multiplicative noise at `elapsed_s` (mean 1).
+  double noise(double elapsed_s);
+
+  const LoadSpec& spec() const { return spec_; }
+
+ private:
+  struct Burst {
+    double start_s;
+    double peak;  // req/s at the end of the ramp
+  };
+  double knot(std::int64_t k);
+
+  LoadSpec spec_;
+  std::int64_t start_unix_;
+  Rng noise_rng_;
+  Rng burst_rng_;
+  // Noise knots z_k (AR(1), unit variance) for k = first_knot_ .. first_knot_ + size − 1.
+  std::deque<double> knots_;
+  std::int64_t first_knot_ = 0;
+  double next_burst_s_;
+  std::vector<Burst> bursts_;
+};
+
+}  // namespace opspilot::sandbox

@@ -1,0 +1,184 @@
+#include "examples/sandbox/server.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "examples/sandbox/api.h"
+
+namespace opspilot::sandbox {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kTickInterval = std::chrono::milliseconds(200);
+constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
+constexpr std::uint64_t kBodyLimit = 1 << 20;
+
+// One connection: read a request, answer it, repeat while the client keeps the connection alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, SandboxApi& api, const agent::Clock& clock)
+      : stream_(std::move(socket)), api_(api), clock_(clock) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      close();
+      return;
+    }
+    if (ec) {
+      // A malformed or oversized request: say so, then close (the stream may be out of sync).
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::bad_request, 11);
+      res->set(http::field::content_type, "application/json");
+      res->body() = "{\"error\":\"cannot read the HTTP request: " + ec.message() + "\"}\n";
+      res->keep_alive(false);
+      res->prepare_payload();
+      write(res);
+      return;
+    }
+    const auto& req = parser_->get();
+    ApiRequest api_req{std::string(req.method_string()), std::string(req.target()), req.body()};
+    ApiResponse out = api_.handle(api_req, clock_.now());
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status),
+                                                                   req.version());
+    res->set(http::field::server, "opspilot-sandbox");
+    res->set(http::field::content_type, out.content_type);
+    if (!out.allow.empty()) res->set(http::field::allow, out.allow);
+    res->keep_alive(req.keep_alive());
+    res->body() = std::move(out.body);
+    res->prepare_payload();
+    if (req.method() == http::verb::head) res->body().clear();
+    write(res);
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) {
+        self->close();
+        return;
+      }
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  SandboxApi& api_;
+  const agent::Clock& clock_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(SandboxApi& a, const agent::Clock& c)
+      : api(a), clock(c), ioc(1), acceptor(ioc), ticker(ioc), grace(ioc), signals(ioc) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (stopping) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), api, clock)->start();
+      accept();
+    });
+  }
+
+  void tick() {
+    ticker.expires_after(kTickInterval);
+    ticker.async_wait([this](beast::error_code ec) {
+      if (ec || stopping) return;
+      api.advance(clock.now());
+      tick();
+    });
+  }
+
+  void shutdown(int sig) {
+    if (stopping.exchange(true)) return;
+    stopped_by = sig;
+    beast::error_code ignored;
+    acceptor.close(ignored);  // 1. stop accepting
+    ticker.cancel();
+    signals.cancel();
+    grace.expires_after(kShutdownGrace);  // 2. let requests in flight finish
+    grace.async_wait([this](beast::error_code) { ioc.stop(); });  // 3. then stop hard
+  }
+
+  SandboxApi& api;
+  const agent::Clock& clock;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer ticker;
+  asio::steady_timer grace;
+  asio::signal_set signals;
+  std::atomic<bool> stopping{false};
+  int stopped_by = 0;
+};
+
+Server::Server(SandboxApi& api, const agent::Clock& clock) : impl_(std::make_unique<Impl>(api, clock)) {}
+
+Server::~Server() = default;
+
+std::string Server::listen(const std::string& host, unsigned short port) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return "listen address '" + host + "' is not an IP address: " + ec.message();
+  const tcp::endpoint endpoint(address, port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+  return {};
+}
+
+unsigned short Server::port() const {
+  beast::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+int Server::run(bool handle_signals) {
+  if (handle_signals) {
+    impl_->signals.add(SIGINT);
+    impl_->signals.add(SIGTERM);
+    impl_->signals.async_wait([this](beast::error_code ec, int sig) {
+      if (!ec) impl_->shutdown(sig);
+    });
+  }
+  impl_->accept();
+  impl_->tick();
+  impl_->ioc.run();
+  return impl_->stopped_by;
+}
+
+void Server::stop() {
+  asio::post(impl_->ioc, [this] { impl_->shutdown(0); });
+}
+
+}  // namespace opspilot::sandbox

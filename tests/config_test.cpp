@@ -1,0 +1,807 @@
+// Tests of opspilot.yaml loading (agent/config): inline YAML cases with the exact expected
+// messages (built from the same config_messages the loader uses) and positions, in the style of
+// Falco's engine tests. Also durations, RFC 3339 times, suggestions, formatting and the shipped
+// example files.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "agent/config/diagnostics.h"
+#include "agent/config/duration.h"
+#include "agent/config/loader.h"
+#include "tests/test_support.h"
+
+namespace opspilot::agent {
+namespace {
+
+namespace msg = config_messages;
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Inline YAML starts after the raw string's first newline, so line 1 is the first line shown.
+LoadResult load(std::string yaml) {
+  if (!yaml.empty() && yaml.front() == '\n') yaml.erase(0, 1);
+  return load_config_string(yaml, "test.yaml");
+}
+
+const Diagnostic* find_message(const LoadResult& r, const std::string& message) {
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.message == message) return &d;
+  }
+  return nullptr;
+}
+
+// Asserts that `r` has a diagnostic with exactly this message, position, code and path.
+void expect_diag(const LoadResult& r, int line, int column, DiagnosticCode code, const std::string& path,
+                 const std::string& message, DiagnosticSeverity severity = DiagnosticSeverity::Error) {
+  const Diagnostic* d = find_message(r, message);
+  ASSERT_NE(d, nullptr) << "no diagnostic \"" << message << "\"; got:\n" << r.report();
+  EXPECT_EQ(d->line, line) << message;
+  EXPECT_EQ(d->column, column) << message;
+  EXPECT_EQ(d->code, code) << message << " is " << code_name(d->code);
+  EXPECT_EQ(d->path, path) << message;
+  EXPECT_EQ(d->severity, severity) << message;
+  EXPECT_EQ(d->file, "test.yaml");
+}
+
+// A valid sidecar-mode target, for cases about other sections.
+const std::string kTarget = R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics:
+      load: sum(rate(http_requests_total[1m]))
+)";
+
+// ---- durations and times ----
+
+TEST(Duration, ParsesEveryUnitAndCombinations) {
+  EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
+  EXPECT_EQ(parse_duration("15s"), seconds(15));
+  EXPECT_EQ(parse_duration("2m"), minutes(2));
+  EXPECT_EQ(parse_duration("1h"), hours(1));
+  EXPECT_EQ(parse_duration("1h30m"), minutes(90));
+  EXPECT_EQ(parse_duration("1d"), hours(24));
+  EXPECT_EQ(parse_duration("1d2h3m4s5ms"), hours(26) + minutes(3) + seconds(4) + milliseconds(5));
+  EXPECT_EQ(parse_duration("1.5s"), milliseconds(1500));
+  EXPECT_EQ(parse_duration("0s"), milliseconds(0));
+}
+
+TEST(Duration, RejectsWithReasonsThatQuoteTheText) {
+  std::string error;
+  EXPECT_FALSE(parse_duration("15", &error));
+  EXPECT_EQ(error, "\"15\" has no unit; write \"15s\" (units: ms, s, m, h, d)");
+  EXPECT_FALSE(parse_duration("5x", &error));
+  EXPECT_EQ(error, "\"5x\" has unknown unit \"x\"; expected ms, s, m, h or d");
+  EXPECT_FALSE(parse_duration("-5s", &error));
+  EXPECT_EQ(error, "\"-5s\" is negative; durations must be zero or more");
+  EXPECT_FALSE(parse_duration("30m1h", &error));
+  EXPECT_EQ(error, "\"30m1h\": units must go from largest to smallest, each at most once (e.g. \"1h30m\")");
+  EXPECT_FALSE(parse_duration("1s1s", &error));
+  EXPECT_FALSE(parse_duration("1.5ms", &error));
+  EXPECT_EQ(error, "\"1.5ms\" is not a whole number of milliseconds");
+  EXPECT_FALSE(parse_duration("", &error));
+  EXPECT_FALSE(parse_duration("s", &error));
+  EXPECT_FALSE(parse_duration("1h30", &error));
+  EXPECT_FALSE(parse_duration("1 h", &error));
+  EXPECT_FALSE(parse_duration("99999999999999999d", &error));
+  EXPECT_EQ(error, "\"99999999999999999d\" is too large");
+}
+
+TEST(Duration, FormatIsShortestAndParsesBack) {
+  EXPECT_EQ(format_duration(milliseconds(0)), "0s");
+  EXPECT_EQ(format_duration(milliseconds(500)), "500ms");
+  EXPECT_EQ(format_duration(seconds(90)), "1m30s");
+  EXPECT_EQ(format_duration(hours(26)), "1d2h");
+  EXPECT_EQ(format_duration(milliseconds(1250)), "1s250ms");
+  EXPECT_EQ(format_duration(milliseconds(-1500)), "-1s500ms");
+  for (std::int64_t ms : {1LL, 999LL, 1000LL, 61'001LL, 3'600'000LL, 86'400'001LL, 123'456'789'012LL}) {
+    EXPECT_EQ(parse_duration(format_duration(milliseconds(ms))), milliseconds(ms)) << ms;
+  }
+}
+
+TEST(Rfc3339, ParsesUtcFractionsAndOffsets) {
+  const auto t = parse_rfc3339("2026-01-05T00:00:00Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(to_unix_seconds(*t), 1767571200.0);
+  EXPECT_EQ(parse_rfc3339("2026-01-05T00:00:00.250Z"), *t + milliseconds(250));
+  EXPECT_EQ(parse_rfc3339("2026-01-05T00:00:00.123456Z"), *t + milliseconds(123));
+  EXPECT_EQ(parse_rfc3339("2026-01-05T02:00:00+02:00"), *t);
+  EXPECT_EQ(parse_rfc3339("2026-01-04T19:30:00-04:30"), *t);
+  EXPECT_EQ(parse_rfc3339("2024-02-29T12:00:00Z"), from_unix_seconds(1709208000));
+  for (const char* bad : {"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-01-05T24:00:00Z",
+                          "2026-01-05T00:00:00", "2026-01-05 00:00:00Z", "2026-1-5T00:00:00Z",
+                          "2026-01-05T00:00:00.Z", "2026-01-05T00:00:00Zjunk", ""}) {
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+  }
+  EXPECT_EQ(format_rfc3339(*t), "2026-01-05T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(*t + milliseconds(250)), "2026-01-05T00:00:00.250Z");
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(*t + hours(1000) + milliseconds(7))), *t + hours(1000) + milliseconds(7));
+}
+
+TEST(Suggestions, ClosestMatchOnlyWhenPlausible) {
+  EXPECT_EQ(edit_distance("intreval", "interval"), 1u);  // one transposition
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  const std::vector<std::string_view> keys{"interval", "stale_after", "threads", "targets"};
+  EXPECT_EQ(closest_match("intreval", keys), "interval");
+  EXPECT_EQ(closest_match("target", keys), "targets");
+  EXPECT_EQ(closest_match("thread", keys), "threads");
+  EXPECT_EQ(closest_match("zzz", keys), std::nullopt);
+  EXPECT_EQ(closest_match("completely_different", keys), std::nullopt);
+}
+
+// ---- valid configs ----
+
+TEST(ConfigLoader, MinimalConfigTakesDefaultsFromConfigH) {
+  const LoadResult r = load(kTarget);
+  ASSERT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.diagnostics.empty());
+  const Config defaults;
+  const Config& c = r.config;
+  EXPECT_EQ(c.file, "test.yaml");
+  EXPECT_EQ(c.mode, defaults.mode);
+  EXPECT_EQ(c.interval, defaults.interval);
+  EXPECT_EQ(c.stale_after, defaults.stale_after);
+  EXPECT_EQ(c.listen, defaults.listen);
+  EXPECT_EQ(c.threads, defaults.threads);
+  EXPECT_EQ(c.prometheus.url, "");
+  EXPECT_EQ(c.prometheus.retries, defaults.prometheus.retries);
+  EXPECT_EQ(c.actuator.type, "dry-run");
+  EXPECT_EQ(c.journal.path, defaults.journal.path);
+  EXPECT_EQ(c.journal.max_segment_bytes, defaults.journal.max_segment_bytes);
+  EXPECT_FALSE(c.clock.start.has_value());
+  EXPECT_FALSE(c.controller_mode());
+  ASSERT_EQ(c.targets.size(), 1u);
+  const TargetSpec& t = c.targets[0];
+  const TargetSpec target_defaults;
+  EXPECT_EQ(t.name, "web");
+  EXPECT_EQ(t.kind, target_defaults.kind);
+  EXPECT_EQ(t.namespace_, target_defaults.namespace_);
+  EXPECT_EQ(t.scrape_url, "http://127.0.0.1:9464/services/web/metrics");
+  EXPECT_EQ(t.capacity.target_utilization, target_defaults.capacity.target_utilization);
+  EXPECT_EQ(t.limits.min_replicas, target_defaults.limits.min_replicas);
+  EXPECT_EQ(t.limits.max_replicas, target_defaults.limits.max_replicas);
+  EXPECT_EQ(t.limits.cooldown_down, target_defaults.limits.cooldown_down);
+  EXPECT_EQ(t.readiness_delay, target_defaults.readiness_delay);
+  ASSERT_EQ(t.signals.count("load"), 1u);
+  EXPECT_EQ(t.signals.at("load").query, "sum(rate(http_requests_total[1m]))");
+  EXPECT_EQ(t.pos.line, 2);
+  EXPECT_EQ(t.pos.column, 5);
+}
+
+TEST(ConfigLoader, FullConfigSetsEveryField) {
+  const LoadResult r = load(R"(
+mode: active
+interval: 30s
+stale_after: 3m
+threads: 4
+http:
+  listen: "0.0.0.0:9999"
+prometheus:
+  url: https://prom.example:9090
+  timeout: 7s
+  retries: 5
+  backoff: 1s500ms
+  headers:
+    Authorization: "Bearer x"
+    X-Scope-OrgID: team-a
+scrape:
+  timeout: 4s
+  retries: 2
+actuator:
+  type: webhook
+  url: http://127.0.0.1:8080/hook
+  timeout: 2s
+journal:
+  path: /var/lib/opspilot
+  fsync: false
+  record_every_tick: true
+  max_segment_bytes: 1048576
+  max_segments: 3
+clock:
+  speed: 60
+  start: 2026-01-05T00:00:00Z
+timeline: /tmp/timeline.csv
+targets:
+  - name: checkout
+    kind: StatefulSet
+    namespace: shop
+    labels: {tier: web, team: payments}
+    metrics:
+      load: sum(rate(http_requests_total{service="checkout"}[1m]))
+      replicas: kube_statefulset_replicas{statefulset="checkout"}
+      ready_replicas: kube_statefulset_status_replicas_ready{statefulset="checkout"}
+      saturation: avg(cpu_utilization{service="checkout"})
+      latency: histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))
+      errors: sum(rate(http_requests_total{code=~"5.."}[1m]))
+    capacity: {per_replica: 50, target_utilization: 0.6}
+    limits: {min_replicas: 3, max_replicas: 30, max_step_up: 5, max_step_down: 2, cooldown_up: 90s, cooldown_down: 10m}
+    readiness_delay: 45s
+    scale_down_window: 15m
+  - name: search
+    kind: AutoScalingGroup
+    metrics: {load: sum(search_qps)}
+)");
+  ASSERT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.diagnostics.empty()) << r.report();
+  const Config& c = r.config;
+  EXPECT_EQ(c.mode, Mode::Active);
+  EXPECT_EQ(c.interval, seconds(30));
+  EXPECT_EQ(c.stale_after, minutes(3));
+  EXPECT_EQ(c.threads, 4);
+  EXPECT_EQ(c.listen, "0.0.0.0:9999");
+  EXPECT_EQ(c.prometheus.url, "https://prom.example:9090");
+  EXPECT_EQ(c.prometheus.timeout, seconds(7));
+  EXPECT_EQ(c.prometheus.retries, 5);
+  EXPECT_EQ(c.prometheus.backoff, milliseconds(1500));
+  EXPECT_EQ(c.prometheus.headers, (std::map<std::string, std::string>{{"Authorization", "Bearer x"},
+                                                                        {"X-Scope-OrgID", "team-a"}}));
+  EXPECT_EQ(c.scrape.timeout, seconds(4));
+  EXPECT_EQ(c.scrape.retries, 2);
+  EXPECT_EQ(c.actuator.type, "webhook");
+  EXPECT_EQ(c.actuator.settings, (std::map<std::string, std::string>{{"url", "http://127.0.0.1:8080/hook"},
+                                                                       {"timeout", "2s"}}));
+  EXPECT_EQ(c.journal.path, "/var/lib/opspilot");
+  EXPECT_FALSE(c.journal.fsync);
+  EXPECT_TRUE(c.journal.record_every_tick);
+  EXPECT_EQ(c.journal.max_segment_bytes, 1048576u);
+  EXPECT_EQ(c.journal.max_segments, 3);
+  EXPECT_EQ(c.clock.speed, 60.0);
+  ASSERT_TRUE(c.clock.start.has_value());
+  EXPECT_EQ(format_rfc3339(*c.clock.start), "2026-01-05T00:00:00Z");
+  EXPECT_EQ(c.timeline_path, "/tmp/timeline.csv");
+  EXPECT_TRUE(c.controller_mode());
+  ASSERT_EQ(c.targets.size(), 2u);
+  const TargetSpec& t = c.targets[0];
+  EXPECT_EQ(t.name, "checkout");
+  EXPECT_EQ(t.kind, "StatefulSet");
+  EXPECT_EQ(t.namespace_, "shop");
+  EXPECT_EQ(t.labels, (std::map<std::string, std::string>{{"tier", "web"}, {"team", "payments"}}));
+  EXPECT_EQ(t.scrape_url, "");
+  ASSERT_EQ(t.signals.size(), 6u);
+  EXPECT_EQ(t.signals.at("load").query, "sum(rate(http_requests_total{service=\"checkout\"}[1m]))");
+  EXPECT_EQ(t.signals.at("errors").query, "sum(rate(http_requests_total{code=~\"5..\"}[1m]))");
+  EXPECT_EQ(t.signals.at("latency").query,
+            "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))");
+  // Positions of each query, so checks of the PromQL text can point inside the file.
+  EXPECT_EQ(t.signals.at("load").pos.line, 38);
+  EXPECT_EQ(t.signals.at("load").pos.column, 13);
+  EXPECT_EQ(t.signals.at("load").pos.file, "test.yaml");
+  EXPECT_EQ(t.signals.at("ready_replicas").pos.line, 40);
+  EXPECT_EQ(t.signals.at("ready_replicas").pos.column, 23);
+  EXPECT_EQ(t.capacity.per_replica, 50.0);
+  EXPECT_EQ(t.capacity.target_utilization, 0.6);
+  EXPECT_EQ(t.limits.min_replicas, 3);
+  EXPECT_EQ(t.limits.max_replicas, 30);
+  EXPECT_EQ(t.limits.max_step_up, 5);
+  EXPECT_EQ(t.limits.max_step_down, 2);
+  EXPECT_EQ(t.limits.cooldown_up, seconds(90));
+  EXPECT_EQ(t.limits.cooldown_down, minutes(10));
+  EXPECT_EQ(t.readiness_delay, seconds(45));
+  EXPECT_EQ(t.scale_down_window, minutes(15));
+  EXPECT_EQ(t.pos.line, 33);
+  EXPECT_EQ(t.pos.column, 5);
+  EXPECT_EQ(c.targets[1].name, "search");
+  EXPECT_EQ(c.targets[1].kind, "AutoScalingGroup");
+  EXPECT_EQ(c.targets[1].signals.at("load").query, "sum(search_qps)");
+  EXPECT_EQ(c.targets[1].signals.at("load").pos.line, 50);
+  EXPECT_EQ(c.targets[1].signals.at("load").pos.column, 21);
+}
+
+// ---- unknown keys ----
+
+TEST(ConfigLoader, UnknownTopLevelKeySuggestsTheClosest) {
+  const LoadResult r = load("mode: dry-run\nintreval: 15s\n" + kTarget.substr(1));
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  expect_diag(r, 2, 1, DiagnosticCode::UnknownKey, "intreval", msg::unknown_key("intreval", "interval"));
+  EXPECT_EQ(msg::unknown_key("intreval", "interval"), "unknown key \"intreval\"; did you mean \"interval\"?");
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]),
+            "test.yaml:2:1: error: unknown key \"intreval\"; did you mean \"interval\"? (at intreval)\n"
+            "  intreval: 15s\n"
+            "  ^\n");
+}
+
+TEST(ConfigLoader, UnknownNestedKeyHasExactPositionAndPath) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+  - name: api
+    scrape: http://127.0.0.1:9464/services/api/metrics
+    metrics: {load: sum(y)}
+    limits:
+      min_replicas: 1
+      max_replicsa: 3
+)");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  expect_diag(r, 10, 7, DiagnosticCode::UnknownKey, "targets[1].limits.max_replicsa",
+              msg::unknown_key("max_replicsa", "max_replicas"));
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]),
+            "test.yaml:10:7: error: unknown key \"max_replicsa\"; did you mean \"max_replicas\"? "
+            "(at targets[1].limits.max_replicsa)\n"
+            "        max_replicsa: 3\n"
+            "        ^\n");
+}
+
+TEST(ConfigLoader, UnknownKeyWithNothingCloseHasNoSuggestion) {
+  const LoadResult r = load("wibble: 1\n" + kTarget.substr(1));
+  expect_diag(r, 1, 1, DiagnosticCode::UnknownKey, "wibble", msg::unknown_key("wibble", ""));
+  EXPECT_EQ(msg::unknown_key("wibble", ""), "unknown key \"wibble\"");
+}
+
+TEST(ConfigLoader, KeyOneLevelTooHighSaysWhereItBelongs) {
+  const LoadResult r = load(R"(
+listen: 127.0.0.1:1
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    max_replicas: 5
+    metrics: {load: sum(x)}
+)");
+  expect_diag(r, 1, 1, DiagnosticCode::UnknownKey, "listen", msg::misplaced_key("listen", "http"));
+  expect_diag(r, 5, 5, DiagnosticCode::UnknownKey, "targets[0].max_replicas",
+              msg::misplaced_key("max_replicas", "limits"));
+  EXPECT_EQ(r.error_count(), 2u) << r.report();
+}
+
+// ---- many problems at once ----
+
+TEST(ConfigLoader, ReportsEveryErrorInOnePassInFileOrder) {
+  const LoadResult r = load(R"(
+mode: actve
+interval: 15
+threads: many
+prometheus:
+  retries: -1
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+    capacity: {target_utilization: 1.5}
+)");
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(r.error_count(), 5u) << r.report();
+  expect_diag(r, 1, 7, DiagnosticCode::BadEnum, "mode", msg::bad_enum("mode", "actve", {"dry-run", "active"}));
+  expect_diag(r, 2, 11, DiagnosticCode::BadDuration, "interval",
+              msg::bad_duration("\"15\" has no unit; write \"15s\" (units: ms, s, m, h, d)"));
+  expect_diag(r, 3, 10, DiagnosticCode::WrongType, "threads", msg::wrong_type(msg::expect_integer(), "\"many\""));
+  expect_diag(r, 5, 12, DiagnosticCode::OutOfRange, "prometheus.retries",
+              msg::out_of_range("retries", "-1", msg::int_between(0, 100)));
+  expect_diag(r, 10, 36, DiagnosticCode::OutOfRange, "targets[0].capacity.target_utilization",
+              msg::out_of_range("target_utilization", "1.5", msg::number_positive_at_most_one()));
+  for (std::size_t i = 1; i < r.diagnostics.size(); ++i) {
+    EXPECT_LE(r.diagnostics[i - 1].line, r.diagnostics[i].line);
+  }
+  const std::string report = r.report();
+  EXPECT_NE(report.find("5 errors, 0 warnings\n"), std::string::npos) << report;
+}
+
+// ---- types, enums, durations, ranges ----
+
+TEST(ConfigLoader, WrongTypesSayWhatWasExpectedAndWhatWasFound) {
+  const LoadResult r = load(R"(
+interval: {every: 15s}
+http: [127.0.0.1]
+journal:
+  fsync: yes
+  max_segments: 2.5
+clock: {speed: fast}
+targets:
+  - name: [web]
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    labels: {tier: {a: b}}
+    metrics:
+      load:
+)");
+  expect_diag(r, 1, 11, DiagnosticCode::WrongType, "interval", msg::wrong_type(msg::expect_duration(), msg::got_map()));
+  expect_diag(r, 2, 7, DiagnosticCode::WrongType, "http", msg::wrong_type(msg::expect_map(), msg::got_list()));
+  expect_diag(r, 4, 10, DiagnosticCode::WrongType, "journal.fsync", msg::wrong_type(msg::expect_bool(), "\"yes\""));
+  expect_diag(r, 5, 17, DiagnosticCode::WrongType, "journal.max_segments",
+              msg::wrong_type(msg::expect_integer(), "\"2.5\""));
+  expect_diag(r, 6, 16, DiagnosticCode::WrongType, "clock.speed", msg::wrong_type(msg::expect_number(), "\"fast\""));
+  expect_diag(r, 8, 11, DiagnosticCode::WrongType, "targets[0].name", msg::wrong_type(msg::expect_string(), msg::got_list()));
+  expect_diag(r, 10, 20, DiagnosticCode::WrongType, "targets[0].labels.tier",
+              msg::wrong_type(msg::expect_string(), msg::got_map()));
+  // An empty value points at its key.
+  expect_diag(r, 12, 7, DiagnosticCode::WrongType, "targets[0].metrics.load",
+              msg::wrong_type(msg::expect_string(), msg::got_null()));
+  EXPECT_EQ(r.error_count(), 8u) << r.report();
+  EXPECT_EQ(msg::wrong_type(msg::expect_duration(), msg::got_map()), "expected a duration such as \"15s\", got a map");
+}
+
+TEST(ConfigLoader, TargetsMustBeAListOfMaps) {
+  expect_diag(load("targets: web\n"), 1, 10, DiagnosticCode::WrongType, "targets",
+              msg::wrong_type(msg::expect_list(), "\"web\""));
+  expect_diag(load("targets: []\n"), 1, 10, DiagnosticCode::OutOfRange, "targets", msg::no_targets());
+  expect_diag(load("targets:\n  - 5\n"), 2, 5, DiagnosticCode::WrongType, "targets[0]",
+              msg::wrong_type(msg::expect_map(), "\"5\""));
+  expect_diag(load("- a\n- b\n"), 1, 1, DiagnosticCode::WrongType, "", msg::wrong_type(msg::expect_map(), msg::got_list()));
+}
+
+TEST(ConfigLoader, BadEnumsQuoteTheValueAndListTheAllowedOnes) {
+  const LoadResult r = load(R"(
+mode: Active
+actuator: {type: kubernetes, url: http://x}
+targets:
+  - name: web
+    kind: Deploymnet
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+)");
+  expect_diag(r, 1, 7, DiagnosticCode::BadEnum, "mode", msg::bad_enum("mode", "Active", {"dry-run", "active"}));
+  expect_diag(r, 2, 18, DiagnosticCode::BadEnum, "actuator.type",
+              msg::bad_enum("type", "kubernetes", {"dry-run", "webhook"}));
+  expect_diag(r, 5, 11, DiagnosticCode::BadEnum, "targets[0].kind",
+              msg::bad_enum("kind", "Deploymnet", {"Deployment", "StatefulSet", "AutoScalingGroup"}));
+  EXPECT_EQ(msg::bad_enum("mode", "Active", {"dry-run", "active"}),
+            "bad mode \"Active\"; expected one of \"dry-run\", \"active\"");
+  EXPECT_EQ(r.error_count(), 3u) << r.report();
+}
+
+TEST(ConfigLoader, BadDurationsAndDurationsBelowTheirMinimum) {
+  const LoadResult r = load(R"(
+interval: 500ms
+stale_after: 2 minutes
+prometheus: {url: http://p:9090, timeout: 0s, backoff: 5}
+actuator: {type: webhook, url: http://h, timeout: soon}
+targets:
+  - name: web
+    metrics: {load: sum(x)}
+    readiness_delay: -1s
+)");
+  expect_diag(r, 1, 11, DiagnosticCode::OutOfRange, "interval",
+              msg::out_of_range("interval", "500ms", msg::duration_at_least("1s")));
+  std::string reason;
+  parse_duration("2 minutes", &reason);
+  expect_diag(r, 2, 14, DiagnosticCode::BadDuration, "stale_after", msg::bad_duration(reason));
+  expect_diag(r, 3, 43, DiagnosticCode::OutOfRange, "prometheus.timeout",
+              msg::out_of_range("timeout", "0s", msg::duration_at_least("1ms")));
+  parse_duration("5", &reason);
+  expect_diag(r, 3, 56, DiagnosticCode::BadDuration, "prometheus.backoff", msg::bad_duration(reason));
+  parse_duration("soon", &reason);
+  expect_diag(r, 4, 51, DiagnosticCode::BadDuration, "actuator.timeout", msg::bad_duration(reason));
+  parse_duration("-1s", &reason);
+  expect_diag(r, 8, 22, DiagnosticCode::BadDuration, "targets[0].readiness_delay", msg::bad_duration(reason));
+  EXPECT_EQ(r.error_count(), 6u) << r.report();
+}
+
+TEST(ConfigLoader, OutOfRangeNumbersAreErrorsNeverClamped) {
+  const LoadResult r = load(R"(
+threads: 0
+scrape: {retries: 101}
+journal: {max_segment_bytes: 10}
+clock: {speed: -2}
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+    capacity: {per_replica: -5, target_utilization: 0}
+    limits: {min_replicas: -1, max_replicas: 0, max_step_up: -3}
+)");
+  expect_diag(r, 1, 10, DiagnosticCode::OutOfRange, "threads", msg::out_of_range("threads", "0", msg::int_between(1, 256)));
+  expect_diag(r, 2, 19, DiagnosticCode::OutOfRange, "scrape.retries",
+              msg::out_of_range("retries", "101", msg::int_between(0, 100)));
+  expect_diag(r, 3, 30, DiagnosticCode::OutOfRange, "journal.max_segment_bytes",
+              msg::out_of_range("max_segment_bytes", "10", msg::int_at_least(4096)));
+  expect_diag(r, 4, 16, DiagnosticCode::OutOfRange, "clock.speed",
+              msg::out_of_range("speed", "-2", msg::number_positive()));
+  expect_diag(r, 9, 29, DiagnosticCode::OutOfRange, "targets[0].capacity.per_replica",
+              msg::out_of_range("per_replica", "-5", msg::number_non_negative()));
+  expect_diag(r, 9, 53, DiagnosticCode::OutOfRange, "targets[0].capacity.target_utilization",
+              msg::out_of_range("target_utilization", "0", msg::number_positive_at_most_one()));
+  expect_diag(r, 10, 28, DiagnosticCode::OutOfRange, "targets[0].limits.min_replicas",
+              msg::out_of_range("min_replicas", "-1", msg::int_between(0, 1000000)));
+  expect_diag(r, 10, 46, DiagnosticCode::OutOfRange, "targets[0].limits.max_replicas",
+              msg::out_of_range("max_replicas", "0", msg::int_between(1, 1000000)));
+  expect_diag(r, 10, 62, DiagnosticCode::OutOfRange, "targets[0].limits.max_step_up",
+              msg::out_of_range("max_step_up", "-3", msg::int_between(0, 1000000)));
+  EXPECT_EQ(r.error_count(), 9u) << r.report();
+  // Nothing was clamped: the refused fields keep their defaults.
+  EXPECT_EQ(r.config.threads, Config{}.threads);
+  EXPECT_EQ(r.config.targets.at(0).capacity.target_utilization, CapacitySpec{}.target_utilization);
+  EXPECT_EQ(msg::out_of_range("target_utilization", "0", msg::number_positive_at_most_one()),
+            "target_utilization is 0; expected a number in (0, 1]");
+}
+
+TEST(ConfigLoader, MinAboveMaxCountsDefaults) {
+  const LoadResult r = load(R"(
+interval: 5m
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+    limits: {min_replicas: 5, max_replicas: 2}
+  - name: api
+    scrape: http://127.0.0.1:9464/services/api/metrics
+    metrics: {load: sum(x)}
+    limits:
+      min_replicas: 12
+)");
+  expect_diag(r, 6, 28, DiagnosticCode::Inconsistent, "targets[0].limits.min_replicas", msg::min_above_max(5, 2));
+  expect_diag(r, 11, 21, DiagnosticCode::Inconsistent, "targets[1].limits.min_replicas", msg::min_above_max(12, 10));
+  // interval 5m is longer than the default stale_after 2m: every sample would be stale.
+  expect_diag(r, 1, 11, DiagnosticCode::Inconsistent, "interval", msg::stale_below_interval("2m", "5m"));
+  EXPECT_EQ(r.error_count(), 3u) << r.report();
+}
+
+TEST(ConfigLoader, NamesUrlsAndAddressesAreChecked) {
+  const LoadResult r = load(R"(
+http: {listen: "localhost:99999"}
+prometheus: {url: "prometheus:9090"}
+actuator: {type: webhook, url: "ftp://hooks"}
+targets:
+  - name: Web_1
+    namespace: -shop
+    metrics: {load: sum(x)}
+)");
+  expect_diag(r, 1, 16, DiagnosticCode::BadAddress, "http.listen", msg::bad_address("localhost:99999"));
+  expect_diag(r, 2, 19, DiagnosticCode::BadUrl, "prometheus.url", msg::bad_url("prometheus:9090"));
+  expect_diag(r, 3, 32, DiagnosticCode::BadUrl, "actuator.url", msg::bad_url("ftp://hooks"));
+  expect_diag(r, 5, 11, DiagnosticCode::BadName, "targets[0].name", msg::bad_name("target name", "Web_1"));
+  expect_diag(r, 6, 16, DiagnosticCode::BadName, "targets[0].namespace", msg::bad_name("namespace", "-shop"));
+  // prometheus.url was given (though bad), so no cascade of missing-scrape errors.
+  EXPECT_EQ(r.error_count(), 5u) << r.report();
+  EXPECT_TRUE(is_listen_address("[::1]:9460"));
+  EXPECT_TRUE(is_listen_address("0.0.0.0:0"));
+  EXPECT_FALSE(is_listen_address("::1:9460"));
+  EXPECT_FALSE(is_listen_address(":9460"));
+  EXPECT_FALSE(is_listen_address("host:"));
+  EXPECT_TRUE(is_http_url("https://x/y?z"));
+  EXPECT_FALSE(is_http_url("http://"));
+  EXPECT_FALSE(is_http_url("http:///path"));
+  EXPECT_TRUE(is_dns_label("a"));
+  EXPECT_FALSE(is_dns_label(std::string(64, 'a')));
+  EXPECT_FALSE(is_dns_label("a-"));
+}
+
+// ---- duplicates and missing keys ----
+
+TEST(ConfigLoader, DuplicateTargetNamePointsAtTheSecond) {
+  const LoadResult r = load(R"(
+prometheus: {url: http://127.0.0.1:9090}
+targets:
+  - name: checkout
+    metrics: {load: sum(a)}
+  - name: search
+    metrics: {load: sum(b)}
+  - kind: Deployment
+    name: checkout
+    metrics: {load: sum(c)}
+)");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  expect_diag(r, 8, 11, DiagnosticCode::DuplicateName, "targets[2].name", msg::duplicate_target("checkout", 3));
+  EXPECT_EQ(msg::duplicate_target("checkout", 3), "duplicate target name \"checkout\" (first used at line 3)");
+}
+
+TEST(ConfigLoader, DuplicateKeyInOneMapIsAnError) {
+  const LoadResult r = load("interval: 15s\ninterval: 30s\n" + kTarget.substr(1));
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  expect_diag(r, 2, 1, DiagnosticCode::DuplicateKey, "interval", msg::duplicate_key("interval", 1));
+  EXPECT_EQ(r.config.interval, seconds(15));
+}
+
+TEST(ConfigLoader, MissingRequiredKeysPointAtTheParentMap) {
+  expect_diag(load("mode: dry-run\n"), 1, 1, DiagnosticCode::MissingKey, "", msg::missing_key("targets"));
+  const LoadResult r = load(R"(
+prometheus: {url: http://127.0.0.1:9090}
+actuator:
+  type: webhook
+targets:
+  - kind: Deployment
+    metrics: {load: sum(x)}
+  - name: api
+    metrics:
+      latency: sum(y)
+  - name: db
+)");
+  expect_diag(r, 2, 1, DiagnosticCode::MissingKey, "actuator",
+              msg::missing_key_for("url", "the webhook actuator needs it"));
+  expect_diag(r, 5, 5, DiagnosticCode::MissingKey, "targets[0]", msg::missing_key("name"));
+  expect_diag(r, 8, 5, DiagnosticCode::MissingKey, "targets[1].metrics", msg::missing_key("load"));
+  expect_diag(r, 10, 5, DiagnosticCode::MissingKey, "targets[2]", msg::missing_key("metrics"));
+  EXPECT_EQ(r.error_count(), 4u) << r.report();
+}
+
+// ---- sidecar and controller modes ----
+
+TEST(ConfigLoader, SidecarTargetsNeedAScrapeUrl) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    metrics: {load: sum(x)}
+)");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  expect_diag(r, 2, 5, DiagnosticCode::MissingScrape, "targets[0]", msg::missing_scrape("web"));
+}
+
+TEST(ConfigLoader, ControllerModeWinsOverScrapeWithAWarning) {
+  const LoadResult r = load(R"(
+prometheus: {url: http://127.0.0.1:9090}
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+)");
+  EXPECT_TRUE(r.ok()) << r.report();
+  ASSERT_EQ(r.warning_count(), 1u);
+  expect_diag(r, 4, 13, DiagnosticCode::ScrapeIgnored, "targets[0].scrape", msg::scrape_ignored("web"),
+              DiagnosticSeverity::Warning);
+  EXPECT_EQ(r.config.targets[0].scrape_url, "");
+  EXPECT_TRUE(r.config.controller_mode());
+  EXPECT_NE(r.report().find("test.yaml:4:13: warning: target \"web\" sets \"scrape\""), std::string::npos);
+}
+
+// ---- syntax errors, empty and missing files ----
+
+TEST(ConfigLoader, YamlSyntaxErrorHasAPosition) {
+  const LoadResult r = load(R"(
+interval: 15s
+targets:
+  - name: web
+    metrics: {load: sum(x)
+)");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
+  // The parser stops at the end of the text; the caret goes just after the last character.
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]),
+            "test.yaml:4:27: error: YAML syntax error: end of map flow not found\n"
+            "      metrics: {load: sum(x)\n"
+            "                            ^\n");
+  EXPECT_EQ(r.diagnostics[0].code, DiagnosticCode::YamlSyntax);
+
+  const LoadResult bad_indent = load("interval: 15s\n  threads: 2\n");
+  ASSERT_EQ(bad_indent.diagnostics.size(), 1u) << bad_indent.report();
+  EXPECT_EQ(bad_indent.diagnostics[0].code, DiagnosticCode::YamlSyntax);
+  EXPECT_EQ(bad_indent.diagnostics[0].line, 2);
+  EXPECT_EQ(bad_indent.diagnostics[0].column, 10);
+  EXPECT_EQ(bad_indent.diagnostics[0].message, msg::yaml_syntax("illegal map value"));
+  EXPECT_EQ(format_diagnostic(bad_indent.diagnostics[0]),
+            "test.yaml:2:10: error: YAML syntax error: illegal map value\n"
+            "    threads: 2\n"
+            "           ^\n");
+}
+
+TEST(ConfigLoader, EmptyDocumentIsAnError) {
+  for (const char* text : {"", "# only a comment\n", "~\n"}) {
+    const LoadResult r = load(text);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << text;
+    EXPECT_EQ(r.diagnostics[0].message, msg::empty_document());
+    EXPECT_EQ(format_diagnostic(r.diagnostics[0]), "test.yaml: error: " + msg::empty_document() + "\n");
+  }
+}
+
+TEST(ConfigLoader, MissingOrUnreadableFileIsAClearError) {
+  test::TempDir dir;
+  const std::string missing = dir.file("nope.yaml");
+  LoadResult r = load_config_file(missing);
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_EQ(r.diagnostics[0].code, DiagnosticCode::FileUnreadable);
+  EXPECT_EQ(r.diagnostics[0].message, msg::file_unreadable(missing, "No such file or directory"));
+  EXPECT_EQ(r.diagnostics[0].line, 0);
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]),
+            missing + ": error: cannot read config file \"" + missing + "\": No such file or directory\n");
+
+  r = load_config_file(dir.path().string());
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_EQ(r.diagnostics[0].message, msg::file_unreadable(dir.path().string(), "it is a directory, not a file"));
+
+  const std::string good = dir.write("ok.yaml", kTarget.substr(1));
+  r = load_config_file(good);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_EQ(r.config.file, good);
+  EXPECT_EQ(r.config.targets.at(0).pos.file, good);
+
+  if (::geteuid() != 0) {  // root reads anything, so this case only means something for others
+    const std::string locked = dir.write("locked.yaml", kTarget);
+    std::filesystem::permissions(locked, std::filesystem::perms::none);
+    r = load_config_file(locked);
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].message, msg::file_unreadable(locked, "Permission denied"));
+  }
+}
+
+// ---- output formats ----
+
+TEST(Diagnostics, JsonCarriesEveryField) {
+  const LoadResult r = load("intreval: 15s\n" + kTarget.substr(1));
+  const nlohmann::json j = diagnostics_to_json(r.diagnostics);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["errors"], 1);
+  EXPECT_EQ(j["warnings"], 0);
+  ASSERT_EQ(j["diagnostics"].size(), 1u);
+  const nlohmann::json& d = j["diagnostics"][0];
+  EXPECT_EQ(d["severity"], "error");
+  EXPECT_EQ(d["code"], "unknown-key");
+  EXPECT_EQ(d["file"], "test.yaml");
+  EXPECT_EQ(d["line"], 1);
+  EXPECT_EQ(d["column"], 1);
+  EXPECT_EQ(d["path"], "intreval");
+  EXPECT_EQ(d["message"], msg::unknown_key("intreval", "interval"));
+  EXPECT_EQ(d["source_line"], "intreval: 15s");
+  EXPECT_EQ(diagnostics_to_json({})["ok"], true);
+}
+
+TEST(Diagnostics, CaretKeepsTabsAndEveryCodeHasANameAndDescription) {
+  Diagnostic d{DiagnosticSeverity::Warning, DiagnosticCode::ScrapeIgnored, "f.yaml", 3, 4, "", "m", "\tab: c"};
+  EXPECT_EQ(format_diagnostic(d), "f.yaml:3:4: warning: m\n  \tab: c\n  \t  ^\n");
+  for (int c = 0; c <= static_cast<int>(DiagnosticCode::ScrapeIgnored); ++c) {
+    const auto code = static_cast<DiagnosticCode>(c);
+    EXPECT_NE(code_name(code), "unknown");
+    EXPECT_FALSE(code_description(code).empty());
+  }
+}
+
+// ---- robustness ----
+
+// Damaged versions of the reference file (bytes replaced, deleted, duplicated) must load without
+// crashing (the suite runs under ASan/UBSan) and every diagnostic must carry a sane position.
+TEST(ConfigLoader, DamagedFilesNeverCrashAndKeepPositionsSane) {
+  std::ifstream in(std::string(OPSPILOT_SOURCE_DIR) + "/examples/opspilot.yaml");
+  const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(original.empty());
+  const std::string alphabet = " \n\t:-{}[],#&*!|>'\"%@`?0123456789abcdefms.";
+  std::mt19937 rng(12345);
+  int with_errors = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string text = original;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < edits && !text.empty(); ++k) {
+      const std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        default: text.insert(at, text.substr(at, 1 + rng() % 16)); break;
+      }
+    }
+    const LoadResult r = load_config_string(text, "damaged.yaml");
+    if (!r.ok()) ++with_errors;
+    const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    for (const Diagnostic& d : r.diagnostics) {
+      EXPECT_FALSE(d.message.empty());
+      EXPECT_GE(d.line, 0);
+      EXPECT_LE(d.line, lines) << d.message;
+      if (d.line > 0) {
+        EXPECT_GE(d.column, 1) << d.message;
+      }
+      EXPECT_FALSE(format_diagnostic(d).empty());
+    }
+  }
+  EXPECT_GT(with_errors, 30);  // the damage is real: many variants must be refused
+}
+
+// ---- the shipped examples ----
+
+TEST(ConfigExamples, BothExampleFilesLoadWithoutErrorsOrWarnings) {
+  const std::string dir = std::string(OPSPILOT_SOURCE_DIR) + "/examples/";
+  const LoadResult sidecar = load_config_file(dir + "opspilot.yaml");
+  EXPECT_TRUE(sidecar.ok()) << sidecar.report();
+  EXPECT_TRUE(sidecar.diagnostics.empty()) << sidecar.report();
+  EXPECT_FALSE(sidecar.config.controller_mode());
+  ASSERT_FALSE(sidecar.config.targets.empty());
+  for (const TargetSpec& t : sidecar.config.targets) {
+    EXPECT_EQ(t.scrape_url, "http://127.0.0.1:9464/services/" + t.name + "/metrics");
+    EXPECT_EQ(t.signals.count("load"), 1u) << t.name;
+  }
+
+  const LoadResult controller = load_config_file(dir + "opspilot-controller.yaml");
+  EXPECT_TRUE(controller.ok()) << controller.report();
+  EXPECT_TRUE(controller.diagnostics.empty()) << controller.report();
+  EXPECT_TRUE(controller.config.controller_mode());
+  EXPECT_EQ(controller.config.prometheus.url, "http://127.0.0.1:9090");
+  ASSERT_FALSE(controller.config.targets.empty());
+}
+
+}  // namespace
+}  // namespace opspilot::agent

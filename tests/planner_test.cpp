@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "agent/decide/planner.h"
+
+using namespace opspilot::agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+TargetSpec target() {
+  TargetSpec t;
+  t.name = "web";
+  t.capacity.per_replica = 100;
+  t.capacity.target_utilization = 0.5;  // 50 per replica
+  t.scale_down_window = 5min;
+  return t;
+}
+
+Observation obs(double load) {
+  Observation o;
+  SignalValue v;
+  v.status = SignalStatus::Ok;
+  v.value = load;
+  o.signals["load"] = v;
+  return o;
+}
+
+Prediction forecast(double upper) {
+  Prediction p;
+  p.enough_data = true;
+  p.mean = upper * 0.9;
+  p.lower = upper * 0.8;
+  p.upper = upper;
+  p.horizon_seconds = 135;
+  p.confidence = 0.8;
+  return p;
+}
+
+Prediction none() {
+  Prediction p;
+  p.note = "not enough data";
+  return p;
+}
+
+}  // namespace
+
+TEST(ScalingPlanner, ReactiveFloorIsTheHpaFormula) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  const Observation o = obs(420);  // 420 / 50 = 8.4 → ceil(8.4/4 × 4) = 9
+  const Prediction p = none();
+  const auto out = planner.plan({&t, &o, &p, 4, TimePoint(Duration(0))});
+  EXPECT_EQ(out.action, "scale");
+  EXPECT_EQ(out.desired_replicas, 9);
+  EXPECT_NE(out.reason.find("current load"), std::string::npos) << out.reason;
+}
+
+TEST(ScalingPlanner, WithinTenPercentToleranceHolds) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  const Observation o = obs(215);  // ratio 215/200 = 1.075 < 1.1
+  const Prediction p = none();
+  const auto out = planner.plan({&t, &o, &p, 4, TimePoint(Duration(0))});
+  EXPECT_EQ(out.action, "hold");
+  EXPECT_EQ(out.desired_replicas, 4);
+}
+
+TEST(ScalingPlanner, ForecastUpperBoundSizesAheadOfLoad) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  const Observation o = obs(200);      // exactly 4 replicas' worth now
+  const Prediction p = forecast(390);  // upper 390 → 8 replicas by the time they are ready
+  const auto out = planner.plan({&t, &o, &p, 4, TimePoint(Duration(0))});
+  EXPECT_EQ(out.desired_replicas, 8);
+  EXPECT_NE(out.reason.find("forecast upper"), std::string::npos) << out.reason;
+}
+
+TEST(ScalingPlanner, ScaleDownIsStabilisedOverTheWindow) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  TimePoint now(Duration(1'000'000));
+  Observation high = obs(400);
+  Prediction ph = forecast(400);
+  EXPECT_EQ(planner.plan({&t, &high, &ph, 8, now}).desired_replicas, 8);
+  // Load drops: the recommendation of 8 made 1 min ago still stands.
+  Observation low = obs(100);
+  Prediction pl = forecast(100);
+  auto out = planner.plan({&t, &low, &pl, 8, now + 1min});
+  EXPECT_EQ(out.action, "hold");
+  EXPECT_NE(out.reason.find("stabilised"), std::string::npos) << out.reason;
+  // After the window the scale-down goes through.
+  out = planner.plan({&t, &low, &pl, 8, now + 7min});
+  EXPECT_EQ(out.action, "scale");
+  EXPECT_EQ(out.desired_replicas, 2);
+}
+
+TEST(ScalingPlanner, NoScaleDownWithoutAForecast) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  const Observation o = obs(50);
+  const Prediction p = none();
+  const auto out = planner.plan({&t, &o, &p, 8, TimePoint(Duration(0))});
+  EXPECT_EQ(out.action, "hold");
+  EXPECT_NE(out.reason.find("no scale-down without a forecast"), std::string::npos) << out.reason;
+}
+
+TEST(ScalingPlanner, UnknownCapacityHoldsAndSaysWhatToConfigure) {
+  ScalingPlanner planner;
+  TargetSpec t = target();
+  t.capacity.per_replica = 0;
+  const Observation o = obs(50);
+  const Prediction p = none();
+  const auto out = planner.plan({&t, &o, &p, 3, TimePoint(Duration(0))});
+  EXPECT_EQ(out.action, "hold");
+  EXPECT_NE(out.reason.find("capacity.per_replica"), std::string::npos);
+}
+
+TEST(ScalingPlanner, CapacityEstimatedFromSaturation) {
+  TargetSpec t = target();
+  t.capacity.per_replica = 0;
+  Observation o = obs(300);
+  SignalValue sat;
+  sat.status = SignalStatus::Ok;
+  sat.value = 0.75;
+  o.signals["saturation"] = sat;
+  const auto c = capacity_per_replica(t, o, 4);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_DOUBLE_EQ(*c, 100.0);  // 300 / (4 × 0.75)
+}

@@ -1,0 +1,179 @@
+// The tick pipeline, stage by stage, with a scripted MetricSource (a mock of our own interface),
+// the real series store, the real journal in a temp dir and the dry-run actuator.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "actuators/dryrun/dryrun_actuator.h"
+#include "agent/loop/reconciler.h"
+#include "tests/test_support.h"
+
+using namespace opspilot::agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+class ScriptedSource : public MetricSource {
+ public:
+  double load = 100;
+  double replicas = 2;
+  bool load_missing = false;
+  Duration age{0};
+  Observation observe(const TargetSpec&, TimePoint now) override {
+    Observation o;
+    o.at = now;
+    SignalValue l;
+    if (load_missing) {
+      l.status = SignalStatus::Error;
+      l.error = "connection refused";
+    } else {
+      l.status = SignalStatus::Ok;
+      l.value = load;
+      l.sampled_at = now - age;
+    }
+    o.signals["load"] = l;
+    SignalValue r;
+    r.status = SignalStatus::Ok;
+    r.value = replicas;
+    r.sampled_at = now;
+    o.signals["replicas"] = r;
+    return o;
+  }
+};
+
+struct Fixture : ::testing::Test {
+  opspilot::test::TempDir dir;
+  ManualClock clock{TimePoint(Duration(1'800'000'000'000))};
+  ScriptedSource source;
+  std::unique_ptr<SeriesStore> store = std::make_unique<SeriesStore>(clock);
+  LinearTrendPredictor predictor;
+  opspilot::actuators::DryRunActuator actuator;
+  std::unique_ptr<Journal> journal;
+  AgentMetrics metrics;
+  Config config;
+  std::unique_ptr<TargetState> target;
+
+  void SetUp() override {
+    config.interval = 15s;
+    config.stale_after = 1min;
+    config.mode = Mode::Active;
+    TargetSpec t;
+    t.name = "web";
+    t.signals["load"] = SignalSpec{"load", {}};
+    t.signals["replicas"] = SignalSpec{"replicas", {}};
+    t.capacity.per_replica = 100;
+    t.capacity.target_utilization = 0.5;
+    t.limits.min_replicas = 1;
+    t.limits.max_replicas = 20;
+    t.limits.cooldown_up = 1min;
+    config.targets.push_back(t);
+    target = std::make_unique<TargetState>(t, config.stale_after);
+    std::string err;
+    JournalSpec js;
+    js.path = dir.file("journal");
+    journal = Journal::open(JournalOptions::from_spec(js, &clock), &err);
+    ASSERT_TRUE(journal) << err;
+  }
+  Reconciler reconciler() {
+    return Reconciler(config, Stages{&clock, &source, store.get(), &predictor, &actuator,
+                                     journal.get(), &metrics, nullptr});
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, MissingDataHoldsAndIsJournaledOnceWhileUnchanged) {
+  auto r = reconciler();
+  source.load_missing = true;
+  const Decision d1 = r.tick(*target);
+  EXPECT_EQ(d1.state, DecisionState::Held);
+  EXPECT_NE(d1.reason.find("connection refused"), std::string::npos) << d1.reason;
+  EXPECT_FALSE(d1.id.empty());
+  clock.advance(15s);
+  const Decision d2 = r.tick(*target);
+  EXPECT_EQ(d2.state, DecisionState::Held);
+  EXPECT_TRUE(d2.id.empty()) << "an unchanged hold is not journaled again";
+  EXPECT_TRUE(actuator.recorded().empty());
+}
+
+TEST_F(Fixture, StaleDataHolds) {
+  auto r = reconciler();
+  source.age = 5min;
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Held);
+  EXPECT_NE(d.reason.find("stale"), std::string::npos) << d.reason;
+  EXPECT_TRUE(actuator.recorded().empty());
+}
+
+TEST_F(Fixture, OverloadScalesUpAppliesAndVerifies) {
+  auto r = reconciler();
+  source.load = 400;  // 8 replicas' worth at 50 each; 2 running
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.action, "scale");
+  EXPECT_EQ(d.state, DecisionState::Applied);
+  EXPECT_EQ(d.desired_replicas, 8);
+  EXPECT_TRUE(d.policy_checked);
+  EXPECT_FALSE(d.policy.rules.empty());
+  ASSERT_EQ(actuator.recorded().size(), 1u);
+  EXPECT_EQ(actuator.recorded()[0].replicas, 8);
+  // The journal saw Acting (before the call) and Applied (after).
+  auto stored = journal->get(d.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, DecisionState::Applied);
+
+  // Next tick verifies it (the dry-run backend reports done) and journals Verified.
+  source.replicas = 8;
+  clock.advance(15s);
+  r.tick(*target);
+  stored = journal->get(d.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, DecisionState::Verified);
+}
+
+TEST_F(Fixture, CooldownDeniesASecondScaleUp) {
+  auto r = reconciler();
+  source.load = 400;
+  ASSERT_EQ(r.tick(*target).state, DecisionState::Applied);
+  source.replicas = 8;
+  clock.advance(15s);
+  r.tick(*target);  // verifies
+  source.load = 800;
+  clock.advance(15s);
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Denied);
+  EXPECT_NE(d.reason.find("cooldown.scale_up"), std::string::npos) << d.reason;
+  EXPECT_EQ(actuator.recorded().size(), 1u);
+}
+
+TEST_F(Fixture, DryRunPlansWithoutActing) {
+  config.mode = Mode::DryRun;
+  auto r = reconciler();
+  source.load = 400;
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Planned);
+  ASSERT_FALSE(d.calls.empty());
+  EXPECT_TRUE(actuator.recorded().empty());
+}
+
+TEST_F(Fixture, NoActionWhenTheDecisionCannotBeJournaled) {
+  // Make the journal directory unwritable by replacing it with a file-backed journal on
+  // /dev/full: every write fails with ENOSPC.
+  std::string err;
+  JournalSpec js;
+  js.path = dir.file("full-journal");
+  auto j = Journal::open(JournalOptions::from_spec(js, &clock), &err);
+  ASSERT_TRUE(j) << err;
+  const auto segs = j->segments();
+  ASSERT_FALSE(segs.empty());
+  j.reset();
+  std::filesystem::remove(segs.back());
+  std::filesystem::create_symlink("/dev/full", segs.back());
+  journal = Journal::open(JournalOptions::from_spec(js, &clock), &err);
+  ASSERT_TRUE(journal) << err;
+  auto r = reconciler();
+  source.load = 400;
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Failed);
+  EXPECT_NE(d.error.find("not acted"), std::string::npos) << d.error;
+  EXPECT_TRUE(actuator.recorded().empty()) << "nothing may act on an unrecorded decision";
+}

@@ -1,0 +1,69 @@
+#pragma once
+// Helpers shared by the test suites: temporary directories, free loopback ports, child
+// processes (real servers: the sandbox, Prometheus, the opspilot binary) and HTTP probes.
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace opspilot::test {
+
+/// A fresh directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  /// Writes `content` to `name` inside the directory and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A loopback TCP port that was free a moment ago (bound to port 0, read back, released).
+int free_port();
+
+/// A child process started with execv; killed (SIGKILL) and reaped on destruction.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const std::string& log_file = "");
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  bool running();
+  void signal(int sig);
+  /// Waits for exit up to `timeout`; returns the exit status (as from waitpid) or -1.
+  int wait(std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::string error;
+};
+
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+HttpResult http_post(const std::string& url, const std::string& body, const std::string& content_type = "application/json");
+/// Polls `url` until it answers 200 or `timeout` passes.
+bool wait_for_http(const std::string& url, std::chrono::milliseconds timeout);
+
+/// Runs a shell command, returning its exit code and capturing stdout+stderr into `output`.
+int run_command(const std::string& command, std::string* output);
+
+/// Path of an executable found on PATH, or empty.
+std::string find_program(const std::string& name);
+
+}  // namespace opspilot::test
