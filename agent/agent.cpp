@@ -9,6 +9,7 @@
 
 #include "agent/loop/loop.h"
 #include "agent/server/http_server.h"
+#include "agent/server/prerendered_metrics.h"
 #include "agent/source/prometheus_source.h"
 #include "agent/source/scrape_source.h"
 
@@ -17,7 +18,7 @@ namespace opspilot::agent {
 Agent::Agent(Config config, AgentOptions options)
     : config_(std::move(config)), options_(std::move(options)) {}
 
-Agent::~Agent() = default;
+Agent::~Agent() = default;  // out of line: PrerenderedMetrics is incomplete in the header
 
 bool Agent::init(std::string* error) {
   actuators::register_builtin_actuators();
@@ -154,6 +155,8 @@ int Agent::run() {
   boost::asio::io_context io;
   std::unique_ptr<HttpServer> server;
   if (options_.serve_http) {
+    // Collecting 10k series takes milliseconds: render once a second, serve the latest text.
+    prerendered_ = std::make_unique<PrerenderedMetrics>(metrics_.registry(), std::chrono::seconds(1));
     server = std::make_unique<HttpServer>(io, config_.listen);
     install_routes(*server);
     std::string err;
@@ -218,6 +221,7 @@ int Agent::run() {
   io.run();
   for (auto& t : threads) t.join();
   stop_hook_ = nullptr;
+  prerendered_.reset();
   std::cerr << "opspilot: stopped after " << loop.ticks_run() << " ticks\n";
   return 0;
 }

@@ -23,6 +23,7 @@
 namespace opspilot::agent {
 
 class HttpServer;
+class PrerenderedMetrics;
 
 struct AgentOptions {
   bool serve_http = true;
@@ -79,6 +80,7 @@ class Agent {
   AgentMetrics metrics_;
   std::vector<std::unique_ptr<TargetState>> targets_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<PrerenderedMetrics> prerendered_;  // /metrics text, re-rendered off the request path
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<unsigned short> http_port_{0};

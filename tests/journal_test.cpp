@@ -367,6 +367,37 @@ TEST(Journal, OneWriterAtATimeAndReadOnlyOpensDoNotNeedTheLock) {
   EXPECT_EQ(err, "journal: max_segment_bytes must be at least 1024, got 10");
 }
 
+// The CLI reads the journal of a running agent: segments may be deleted under it.
+TEST(Journal, ReadOnlyOpensWorkWhileTheWriterRotates) {
+  test::TempDir dir;
+  JournalOptions o = options_for(dir);
+  o.max_segment_bytes = 2048;
+  o.max_segments = 2;
+  auto writer = open_or_fail(o);
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::thread t([&] {
+    for (int i = 0; !stop; ++i) {
+      if (!writer->append(make(writer->next_id(), "web", DecisionState::Held, kT0 + seconds(i))))
+        break;
+      ++appended;
+    }
+  });
+  // Read until the writer has rotated through many segments (about 4 lines each) meanwhile.
+  int opens = 0;
+  while (opens < 20 || appended < 400) {
+    std::string err;
+    auto reader = Journal::open_read_only(dir.path().string(), &err);
+    ASSERT_TRUE(reader) << err;
+    EXPECT_EQ(reader->replay_stats().corrupt_lines, 0u);
+    ++opens;
+  }
+  stop = true;
+  t.join();
+  EXPECT_GT(writer->segments().size(), 0u);
+  EXPECT_LE(writer->segments().size(), 2u);
+}
+
 TEST(Journal, KeepsOnlyTheNewestInMemoryAndFindsOlderOnDisk) {
   test::TempDir dir;
   JournalOptions o = options_for(dir);

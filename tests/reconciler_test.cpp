@@ -2,6 +2,9 @@
 // the real series store, the real journal in a temp dir and the dry-run actuator.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cmath>
 
 #include "actuators/dryrun/dryrun_actuator.h"
@@ -156,24 +159,26 @@ TEST_F(Fixture, DryRunPlansWithoutActing) {
 }
 
 TEST_F(Fixture, NoActionWhenTheDecisionCannotBeJournaled) {
-  // Make the journal directory unwritable by replacing it with a file-backed journal on
-  // /dev/full: every write fails with ENOSPC.
-  std::string err;
-  JournalSpec js;
-  js.path = dir.file("full-journal");
-  auto j = Journal::open(JournalOptions::from_spec(js, &clock), &err);
-  ASSERT_TRUE(j) << err;
-  const auto segs = j->segments();
-  ASSERT_FALSE(segs.empty());
-  j.reset();
-  std::filesystem::remove(segs.back());
-  std::filesystem::create_symlink("/dev/full", segs.back());
-  journal = Journal::open(JournalOptions::from_spec(js, &clock), &err);
-  ASSERT_TRUE(journal) << err;
+  // A file-size limit makes every further journal write fail (EFBIG), as a full disk would.
   auto r = reconciler();
+  source.load = 100;  // right-sized: a hold is journaled first, so the segment exists
+  r.tick(*target);
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tiny = old;
+  tiny.rlim_cur = 1;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
   source.load = 400;
+  clock.advance(15s);
   const Decision d = r.tick(*target);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, previous);
   EXPECT_EQ(d.state, DecisionState::Failed);
   EXPECT_NE(d.error.find("not acted"), std::string::npos) << d.error;
   EXPECT_TRUE(actuator.recorded().empty()) << "nothing may act on an unrecorded decision";
+  // Once the disk has room again, the journal and the loop go on.
+  clock.advance(2min);
+  const Decision next = r.tick(*target);
+  EXPECT_EQ(next.state, DecisionState::Applied) << next.reason << " " << next.error;
 }

@@ -172,18 +172,21 @@ TEST(SandboxModel, LatencyAndCpuRiseAsReplicasFall) {
   Model m(spec_from(kFlatYaml), kWednesday, 1);
   ServiceSim& web = *m.find("web");
   double last_p99 = 0, last_cpu = 0, first_p99 = 0;
-  for (int replicas : {20, 14, 12, 11}) {  // ρ = 0.5, 0.71, 0.83, 0.91
+  for (int replicas : {20, 14, 12, 11, 10}) {  // ρ = 0.5, 0.71, 0.83, 0.91, 1 (queue at 0.98)
     web.scale(replicas, m.elapsed_s());
     m.step(60);
     const ServiceStatus st = web.status(m.elapsed_s());
     EXPECT_NEAR(st.utilization, 600.0 / (60.0 * replicas), 1e-9);
     EXPECT_GT(st.p99_s, last_p99) << replicas << " replicas";
-    EXPECT_GT(st.cpu, last_cpu) << replicas << " replicas";
+    if (replicas > 10) {
+      EXPECT_GT(st.cpu, last_cpu) << replicas << " replicas";
+    }
     if (first_p99 == 0) first_p99 = st.p99_s;
     last_p99 = st.p99_s;
     last_cpu = st.cpu;
   }
-  EXPECT_GT(last_p99, 1.25 * first_p99);  // the queue shows in the tail
+  EXPECT_GT(last_p99, 1.5 * first_p99);  // the queue shows in the tail
+  EXPECT_EQ(last_cpu, 1.0);
 }
 
 TEST(SandboxModel, OverloadShedsTheExcessAs503) {
@@ -278,9 +281,9 @@ TEST(SandboxModel, BadPodRaisesTheTailUntilRestarted) {
   const double base_p99 = p99_at(60);
   // One replica in 20 takes 5 % of the traffic, 10× slower: the p99 is now that replica's.
   ASSERT_EQ(call(api, "POST", "/api/v1/incidents", 60, R"({"service":"web","type":"bad_pod","slow_factor":10})").status, 200);
-  EXPECT_GT(p99_at(120), 4 * base_p99);
+  EXPECT_GT(p99_at(120), 3 * base_p99);
   ASSERT_EQ(call(api, "POST", "/api/v1/actions", 120, action_body("d-r", "restart")).status, 200);
-  EXPECT_GT(p99_at(200), 4 * base_p99);  // still serving until the fresh replicas are ready
+  EXPECT_GT(p99_at(200), 3 * base_p99);  // still serving until the fresh replicas are ready
   EXPECT_NEAR(p99_at(260), base_p99, 0.05 * base_p99);
 }
 

@@ -39,7 +39,8 @@ std::vector<std::pair<std::uint64_t, std::string>> list_segments(const std::stri
 
 using LineFn = std::function<void(std::string_view line, std::uint64_t line_number)>;
 /// Calls f for each complete line of `path`; returns true when the file ends in a partial line
-/// (which is not passed to f). Sets `error` when the file cannot be read.
+/// (which is not passed to f). Sets `error` when the file cannot be read; a file that no longer
+/// exists (deleted by rotation meanwhile) reads as empty.
 bool for_each_line(const std::string& path, const LineFn& f, std::string* error);
 /// fsync() on a directory, so a created or deleted file name is durable.
 bool fsync_dir(const std::string& dir);

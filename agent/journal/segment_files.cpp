@@ -28,19 +28,22 @@ std::vector<std::pair<std::uint64_t, std::string>> list_segments(const std::stri
     const std::string name = e.path().filename().string();
     if (name.size() < 15 || name.rfind("journal-", 0) != 0 || !name.ends_with(".jsonl")) continue;
     const std::string digits = name.substr(8, name.size() - 14);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     out.emplace_back(std::stoull(digits), e.path().string());
   }
   std::sort(out.begin(), out.end());
   return out;
 }
 
-// Calls f(line, line_number) for each complete line of `path`; returns true when the file ends
-// in a partial line (which is not passed to f). Reads in chunks: segments can be large.
+// Reads in chunks: segments can be large.
 bool for_each_line(const std::string& path, const LineFn& f, std::string* error) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (error) *error = cat({"open ", path, ": ", errno_text(errno)});
+    // A segment deleted by the writer's rotation between listing and opening (a read-only
+    // reader racing a running agent) is simply gone, not an error.
+    if (error && errno != ENOENT) *error = cat({"open ", path, ": ", errno_text(errno)});
     return false;
   }
   std::string pending;

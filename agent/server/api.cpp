@@ -3,6 +3,7 @@
 
 #include "agent/agent.h"
 #include "agent/server/http_server.h"
+#include "agent/server/prerendered_metrics.h"
 
 namespace opspilot::agent {
 namespace {
@@ -85,7 +86,11 @@ void Agent::install_routes(HttpServer& server) {
   server.route("GET", "/metrics", [this](const Request&) {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.serialize();
+    if (prerendered_) {
+      r.body = *prerendered_->latest();
+    } else {
+      r.body = metrics_.serialize();
+    }
     return r;
   });
   server.route("GET", "/api/v1/status", [this](const Request&) {

@@ -50,7 +50,10 @@ const char* to_string(AppendStatus s) {
 
 SeriesStoreOptions SeriesStoreOptions::with_native_step(Duration native_step) {
   SeriesStoreOptions o;
-  o.tiers[0].step = native_step;
+  std::vector<TierSpec> tiers = {{native_step, o.tiers[0].capacity}};
+  for (std::size_t i = 1; i < o.tiers.size(); ++i)
+    if (o.tiers[i].step > native_step) tiers.push_back(o.tiers[i]);
+  o.tiers = std::move(tiers);
   return o;
 }
 
@@ -64,12 +67,9 @@ std::string SeriesStoreOptions::validate() const {
     if (t.capacity > (1u << 24))
       return cat(
           {name, ": capacity must be at most 16777216 points, got ", std::to_string(t.capacity)});
-    if (i > 0) {
-      const auto prev = tiers[i - 1].step.count();
-      if (t.step.count() <= prev || t.step.count() % prev != 0)
-        return cat({name, ": step must be a whole multiple (> 1) of tier ", std::to_string(i - 1),
-                    "'s step ", describe(tiers[i - 1].step), ", got ", describe(t.step)});
-    }
+    if (i > 0 && t.step <= tiers[i - 1].step)
+      return cat({name, ": step must be longer than tier ", std::to_string(i - 1), "'s step ",
+                  describe(tiers[i - 1].step), ", got ", describe(t.step)});
   }
   if (max_future.count() < 0)
     return cat({"series store: max_future must not be negative, got ", describe(max_future)});

@@ -43,8 +43,10 @@ struct TierSpec {
 };
 
 struct SeriesStoreOptions {
-  /// Tier 0 (raw points), then the roll-up tiers, finest first. Each step must be a whole
-  /// multiple of the previous one, so a tier-0 slot always falls in exactly one bucket above.
+  /// Tier 0 (raw points), then the roll-up tiers, finest first, each step longer than the one
+  /// before. A roll-up bucket is the mean of the tier-0 slots that start inside it; when a step
+  /// is not a whole multiple of tier 0's (e.g. 45 s under 1 min), buckets simply hold uneven
+  /// numbers of slots, and some none.
   std::vector<TierSpec> tiers = {
       {std::chrono::seconds(15), 1440},
       {std::chrono::minutes(1), 1440},
@@ -56,7 +58,8 @@ struct SeriesStoreOptions {
   /// Hard cap on the number of series (memory bound: ~44 KiB each with the default tiers).
   std::size_t max_series = 20000;
 
-  /// The default tiers with tier 0 at `native_step` (e.g. the agent's scrape interval).
+  /// The default tiers with tier 0 at `native_step` (e.g. the agent's scrape interval); roll-up
+  /// tiers not coarser than it are left out (a 90 s interval keeps only the 30 min roll-up).
   static SeriesStoreOptions with_native_step(Duration native_step);
   /// Empty when usable; otherwise what is wrong, quoting the offending value.
   std::string validate() const;

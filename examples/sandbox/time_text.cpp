@@ -1,5 +1,6 @@
 // Durations, timestamps and times of day as text: the small parsers the config loader, the CLI
 // and the API share.
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -57,11 +58,8 @@ std::optional<double> parse_duration(std::string_view text) {
     while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
     if (i == start) return std::nullopt;
     double value = 0;
-    try {
-      value = std::stod(std::string(text.substr(start, i - start)));
-    } catch (...) {
-      return std::nullopt;
-    }
+    const auto [end, ec] = std::from_chars(text.data() + start, text.data() + i, value);
+    if (ec != std::errc() || end != text.data() + i) return std::nullopt;
     const std::size_t ustart = i;
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     const std::string_view unit = text.substr(ustart, i - ustart);
