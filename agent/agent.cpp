@@ -144,6 +144,12 @@ void Agent::update_source_metrics() {
   bump(metrics_.scrape_errors, static_cast<double>(s.scrape_errors));
   bump(metrics_.query_errors, static_cast<double>(s.query_errors));
   bump(metrics_.query_retries, static_cast<double>(s.query_retries));
+  const SeriesStoreStats st = store_->stats();
+  bump(metrics_.points_late, static_cast<double>(st.late));
+  bump(metrics_.points_future, static_cast<double>(st.future));
+  bump(metrics_.points_invalid, static_cast<double>(st.invalid));
+  metrics_.series_stored.Set(static_cast<double>(st.series));
+  metrics_.series_bytes.Set(static_cast<double>(st.bytes));
 }
 
 void Agent::request_stop() {
@@ -172,7 +178,7 @@ int Agent::run() {
   reconciler_->on_decision([this](const Decision& d) {
     if (options_.on_decision) options_.on_decision(d);
   });
-  ReconcileLoop loop(io, *reconciler_, targets_, *clock_, config_.interval);
+  ReconcileLoop loop(io, *reconciler_, targets_, *clock_, config_.interval, &metrics_);
   auto work = boost::asio::make_work_guard(io);
 
   // Staged shutdown: stop scheduling ticks, let running ticks finish (their decisions are

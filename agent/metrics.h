@@ -49,6 +49,11 @@ class AgentMetrics {
   prometheus::Counter& scrape_errors;
   prometheus::Counter& query_errors;
   prometheus::Counter& query_retries;
+  prometheus::Counter& points_late;      // series store: out of order, dropped
+  prometheus::Counter& points_future;    // series store: ahead of the clock (skew), rejected
+  prometheus::Counter& points_invalid;   // series store: NaN/Inf, rejected
+  prometheus::Gauge& series_stored;
+  prometheus::Gauge& series_bytes;
   prometheus::Gauge& ready;
   prometheus::Gauge& targets;
   prometheus::Gauge& in_flight_actions;

@@ -11,6 +11,9 @@ for b in "$build"/bench/*_bench; do
   "$b" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>&1 | tee -a "$out" || status=1
   echo
 done
+echo "=== demo_time"
+"$(dirname "$0")/demo_time.sh" 2>&1 | tee -a "$out" || status=1
+echo
 echo "=== targets (medians of repetitions measured in this run)"
 grep -h '^TARGET' "$out" | sed 's/^TARGET /  /'
 rm -f "$out"

@@ -2,22 +2,9 @@
 
 #include <algorithm>
 
+#include "agent/config/diagnostics.h"
+
 namespace opspilot::agent::cli {
-namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-}  // namespace
 
 bool Options::has(const std::string& name) const {
   return std::any_of(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
@@ -57,15 +44,10 @@ Options parse_options(const Args& args, const std::vector<std::string>& value_fl
     const std::string name = a.substr(a[1] == '-' ? 2 : 1);
     bool takes_value = false;
     if (!known(name, &takes_value)) {
-      std::string best;
-      std::size_t best_d = 3;
-      for (const auto& list : {value_flags, bool_flags})
-        for (const auto& k : list)
-          if (auto d = edit_distance(name, k); d < best_d) {
-            best_d = d;
-            best = k;
-          }
-      o.error = "unknown option \"" + args[i] + "\"" + (best.empty() ? "" : "; did you mean \"--" + best + "\"?");
+      std::vector<std::string_view> all(value_flags.begin(), value_flags.end());
+      all.insert(all.end(), bool_flags.begin(), bool_flags.end());
+      const auto best = closest_match(name, all);
+      o.error = "unknown option \"" + args[i] + "\"" + (best ? "; did you mean \"--" + *best + "\"?" : "");
       return o;
     }
     if (takes_value && !inline_value) {

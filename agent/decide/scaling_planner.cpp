@@ -83,6 +83,15 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
                  std::to_string(t.scale_down_window.count() / 1000) + "s)";
       desired = std::min(stabilized, current);
     }
+    // Hysteresis: a scale-down must leave the HPA tolerance as headroom, or the next tick's
+    // reactive floor would scale straight back up.
+    const double need = std::max(load->value, pred.enough_data ? pred.upper : 0.0);
+    const int with_headroom = static_cast<int>(std::ceil(need / (unit * (1.0 - kTolerance))));
+    if (desired < with_headroom) {
+      desired = std::min(with_headroom, current);
+      binding += "; scale-down keeps " + std::to_string(static_cast<int>(kTolerance * 100)) +
+                 "% headroom (" + std::to_string(desired) + ")";
+    }
     if (desired < current && !pred.enough_data) {
       binding += "; no scale-down without a forecast that agrees";
       desired = current;

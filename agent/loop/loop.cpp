@@ -17,8 +17,9 @@ struct ReconcileLoop::Slot {
 
 ReconcileLoop::ReconcileLoop(boost::asio::io_context& io, Reconciler& reconciler,
                              std::vector<std::unique_ptr<TargetState>>& targets,
-                             const Clock& clock, Duration interval)
-    : io_(io), reconciler_(reconciler), targets_(targets), clock_(clock), interval_(interval) {}
+                             const Clock& clock, Duration interval, AgentMetrics* metrics)
+    : io_(io), reconciler_(reconciler), targets_(targets), clock_(clock), interval_(interval),
+      metrics_(metrics) {}
 
 ReconcileLoop::~ReconcileLoop() {
   stop();
@@ -51,6 +52,7 @@ void ReconcileLoop::run_tick(Slot& slot) {
   } catch (const std::exception& e) {
     // A bug or an unexpected input must not stop the loop: logged, counted, next tick goes on.
     std::cerr << "opspilot: tick of " << slot.target.spec.name << " failed: " << e.what() << "\n";
+    if (metrics_) metrics_->tick_errors.Increment();
   }
   ++ticks_run_;
   // Next tick one interval after this one started, never in the past.

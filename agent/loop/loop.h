@@ -21,7 +21,7 @@ class ReconcileLoop {
  public:
   ReconcileLoop(boost::asio::io_context& io, Reconciler& reconciler,
                 std::vector<std::unique_ptr<TargetState>>& targets, const Clock& clock,
-                Duration interval);
+                Duration interval, AgentMetrics* metrics = nullptr);
   ~ReconcileLoop();
   ReconcileLoop(const ReconcileLoop&) = delete;
   ReconcileLoop& operator=(const ReconcileLoop&) = delete;
@@ -44,6 +44,7 @@ class ReconcileLoop {
   std::vector<std::unique_ptr<TargetState>>& targets_;
   const Clock& clock_;
   Duration interval_;
+  AgentMetrics* metrics_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> running_{0};

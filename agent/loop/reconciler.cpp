@@ -268,13 +268,18 @@ void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
 }
 
 bool Reconciler::record(TargetState& ts, Decision& d, bool force) {
-  if (d.state == DecisionState::Held && !force && !config_.journal.record_every_tick) {
-    std::string key = d.action + "|" + std::to_string(d.current_replicas) + "|";
+  // Holds and denials repeat every tick while nothing changes (a cooldown running, a signal
+  // still missing): each is journaled when it first happens and again when its reason changes.
+  const bool repeatable = d.state == DecisionState::Held || d.state == DecisionState::Denied;
+  if (repeatable && !force && !config_.journal.record_every_tick) {
+    std::string key = std::string(to_string(d.state)) + "|" + d.action + "|" +
+                      std::to_string(d.current_replicas) + ">" + std::to_string(d.desired_replicas) + "|";
     for (const auto& o : d.observed) key += o.role + "=" + o.status + ",";
-    key += d.reason.substr(0, d.reason.find(':', 6));
+    // The reason's first clause names the kind of hold; the numbers after it change every tick.
+    key += d.reason.substr(0, d.reason.find_first_of(":;", 6));
     if (key == ts.last_hold_key) return true;
     ts.last_hold_key = key;
-  } else if (d.state != DecisionState::Held) {
+  } else if (!repeatable) {
     ts.last_hold_key.clear();
   }
   if (d.id.empty()) d.id = s_.journal->next_id();

@@ -2,6 +2,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <Eigen/Dense>
+
 #include "agent/predict/predictor.h"
 
 namespace opspilot::agent {
@@ -40,40 +42,33 @@ Prediction LinearTrendPredictor::forecast(const std::vector<Point>& history, Tim
   p.level = level;
   p.horizon_seconds = to_seconds(horizon);
   const TimePoint from = now - window_;
-  // Time in seconds relative to now keeps the regression well conditioned.
-  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  double first = 0, last = 0;
+  // Time in seconds relative to now keeps the least-squares problem well conditioned.
+  std::vector<double> xs, ys;
+  xs.reserve(history.size());
+  ys.reserve(history.size());
   for (const auto& pt : history) {
     if (pt.t < from || pt.t > now || !std::isfinite(pt.v)) continue;
-    const double x = to_seconds(pt.t - now);
-    if (n == 0) first = x;
-    last = x;
-    n += 1;
-    sx += x;
-    sy += pt.v;
-    sxx += x * x;
-    sxy += x * pt.v;
+    xs.push_back(to_seconds(pt.t - now));
+    ys.push_back(pt.v);
   }
-  const double span = last - first;
-  if (n < static_cast<double>(min_points_) || span < to_seconds(window_) / 4) {
+  const double n = static_cast<double>(xs.size());
+  const double span = xs.empty() ? 0 : xs.back() - xs.front();
+  if (xs.size() < min_points_ || span < to_seconds(window_) / 4) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "not enough data: %.0f points over %.0fs, need %zu over %.0fs",
                   n, span, min_points_, to_seconds(window_) / 4);
     p.note = buf;
     return p;
   }
-  const double mx = sx / n, my = sy / n;
-  const double sxx_c = sxx - n * mx * mx;
-  const double slope = sxx_c > 0 ? (sxy - n * mx * my) / sxx_c : 0.0;
-  const double intercept = my - slope * mx;
-  // Residual variance, second pass.
-  double sse = 0;
-  for (const auto& pt : history) {
-    if (pt.t < from || pt.t > now || !std::isfinite(pt.v)) continue;
-    const double x = to_seconds(pt.t - now);
-    const double e = pt.v - (intercept + slope * x);
-    sse += e * e;
-  }
+  Eigen::MatrixXd X(xs.size(), 2);
+  Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(ys.data(), static_cast<Eigen::Index>(ys.size()));
+  X.col(0).setOnes();
+  X.col(1) = Eigen::Map<const Eigen::VectorXd>(xs.data(), static_cast<Eigen::Index>(xs.size()));
+  const Eigen::Vector2d beta = X.colPivHouseholderQr().solve(y);
+  const double intercept = beta(0), slope = beta(1);
+  const double sse = (y - X * beta).squaredNorm();
+  const double mx = X.col(1).mean();
+  const double sxx_c = (X.col(1).array() - mx).square().sum();
   const double s = std::sqrt(sse / std::max(1.0, n - 2));
   const double x0 = p.horizon_seconds;
   const double se = s * std::sqrt(1 + 1 / n + (sxx_c > 0 ? (x0 - mx) * (x0 - mx) / sxx_c : 0));

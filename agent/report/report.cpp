@@ -173,8 +173,8 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
       continue;
     }
     const auto f = split(line);
-    if (f.size() < 16) {
-      if (error) *error = "timeline line " + std::to_string(lineno) + ": expected 16 fields, got " + std::to_string(f.size());
+    if (f.size() < 15) {
+      if (error) *error = "timeline line " + std::to_string(lineno) + ": expected 15 fields, got " + std::to_string(f.size());
       return false;
     }
     Row r{to_d(f[0]), to_d(f[2]), to_d(f[3]), to_d(f[4]), to_d(f[5]), to_d(f[6]),

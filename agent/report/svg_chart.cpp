@@ -59,7 +59,7 @@ std::string time_label(double unix_s, double span) {
 }  // namespace
 
 std::string render_svg(const Chart& c) {
-  const double ml = 60, mr = 60, mt = 30, mb = 40;
+  const double ml = 60, mr = 60, mt = 44, mb = 40;
   const double pw = c.width - ml - mr, ph = c.height - mt - mb;
   Range xr, yl, yr;
   for (const auto& s : c.series) {
@@ -154,16 +154,16 @@ std::string render_svg(const Chart& c) {
     o << "\"><title>" << esc(s.name) << "</title></path>";
   }
   // Legend.
-  double lx = ml + 200;
+  double lx = ml;
   o << "<g font-family=\"sans-serif\" font-size=\"11\">";
   for (const auto& b : c.bands) {
-    o << "<rect x=\"" << lx << "\" y=\"8\" width=\"12\" height=\"10\" fill=\"" << b.color
-      << "\" fill-opacity=\"0.3\"/><text x=\"" << lx + 16 << "\" y=\"17\">" << esc(b.name) << "</text>";
+    o << "<rect x=\"" << lx << "\" y=\"25\" width=\"12\" height=\"10\" fill=\"" << b.color
+      << "\" fill-opacity=\"0.3\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << esc(b.name) << "</text>";
     lx += 22 + 6.5 * static_cast<double>(b.name.size());
   }
   for (const auto& s : c.series) {
-    o << "<line x1=\"" << lx << "\" x2=\"" << lx + 12 << "\" y1=\"13\" y2=\"13\" stroke=\"" << s.color
-      << "\" stroke-width=\"2\"/><text x=\"" << lx + 16 << "\" y=\"17\">" << esc(s.name) << "</text>";
+    o << "<line x1=\"" << lx << "\" x2=\"" << lx + 12 << "\" y1=\"30\" y2=\"30\" stroke=\"" << s.color
+      << "\" stroke-width=\"2\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << esc(s.name) << "</text>";
     lx += 22 + 6.5 * static_cast<double>(s.name.size());
   }
   o << "</g></svg>";

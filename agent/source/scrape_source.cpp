@@ -164,14 +164,8 @@ ScrapeStats ScrapeSource::stats() const {
   return s;
 }
 
-Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
-  Observation obs;
-  obs.at = now;
-  obs.source = "scrape " + target.scrape_url;
-  TargetState& st = state_for(target.name);
-  std::lock_guard<std::mutex> lock(st.mu);
-
-  // Refresh the query cache: parse only texts not seen before for this (target, role).
+void ScrapeSource::refresh_queries(TargetState& st, const TargetSpec& target) {
+  // Parse only texts not seen before for this (target, role).
   bool changed = false;
   for (auto it = st.queries.begin(); it != st.queries.end();) {
     if (target.signals.count(it->first) == 0) {
@@ -195,38 +189,56 @@ Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
     }
     changed = true;
   }
-  if (changed) {
-    st.uses.clear();
-    for (const auto& [role, cached] : st.queries) {
-      if (!cached.query) continue;
-      for (const promql::MetricUse& u : cached.query->metrics()) {
-        auto same = std::find_if(st.uses.begin(), st.uses.end(),
-                                 [&](const promql::MetricUse& x) { return x.name == u.name; });
-        if (same == st.uses.end()) st.uses.push_back(u);
-        else same->window = std::max(same->window, u.window);
-      }
+  if (!changed) return;
+  st.uses.clear();
+  for (const auto& [role, cached] : st.queries) {
+    if (!cached.query) continue;
+    for (const promql::MetricUse& u : cached.query->metrics()) {
+      auto same = std::find_if(st.uses.begin(), st.uses.end(),
+                               [&](const promql::MetricUse& x) { return x.name == u.name; });
+      if (same == st.uses.end()) st.uses.push_back(u);
+      else same->window = std::max(same->window, u.window);
     }
-    std::vector<std::string> names;
-    for (const auto& u : st.uses) names.push_back(u.name);
-    st.history.retain_only(names);
   }
+  std::vector<std::string> names;
+  for (const auto& u : st.uses) names.push_back(u.name);
+  st.history.retain_only(names);
+}
 
-  // Every signal starts as the query cache says; a failed scrape turns the rest into Error.
-  auto fill = [&](SignalStatus status, const std::string& why) {
-    for (const auto& [role, spec] : target.signals) {
-      SignalValue& sv = obs.signals[role];
-      sv.query = spec.query;
-      const auto& cached = st.queries[role];
-      sv.status = cached.query ? status : SignalStatus::Error;
-      sv.error = cached.query ? why : cached.error;
-    }
-  };
+namespace {
+
+/// Every signal as the query cache says, with `status` and `why` for the parsed ones (a failed
+/// scrape makes them all Error); a query outside the subset keeps its own error. `State` is
+/// ScrapeSource::TargetState (a template only because that type is private).
+template <class State>
+void fill_signals(Observation& obs, const TargetSpec& target, State& st, SignalStatus status,
+                  const std::string& why) {
+  for (const auto& [role, spec] : target.signals) {
+    SignalValue& sv = obs.signals[role];
+    sv.query = spec.query;
+    const auto& cached = st.queries[role];
+    sv.status = cached.query ? status : SignalStatus::Error;
+    sv.error = cached.query ? why : cached.error;
+  }
+}
+
+}  // namespace
+
+Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
+  Observation obs;
+  obs.at = now;
+  obs.source = "scrape " + target.scrape_url;
+  TargetState& st = state_for(target.name);
+  std::lock_guard<std::mutex> lock(st.mu);
+  refresh_queries(st, target);
+
   if (target.scrape_url.empty()) {
-    fill(SignalStatus::Error, "target \"" + target.name + "\" has no scrape_url (sidecar mode scrapes the workload's own /metrics)");
+    fill_signals(obs, target, st, SignalStatus::Error,
+                 "target \"" + target.name + "\" has no scrape_url (sidecar mode scrapes the workload's own /metrics)");
     return obs;
   }
   if (st.uses.empty()) {  // nothing to read: every query failed to parse (or there are none)
-    fill(SignalStatus::Error, "");
+    fill_signals(obs, target, st, SignalStatus::Error, "");
     return obs;
   }
 
@@ -251,14 +263,36 @@ Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
       why += "HTTP " + std::to_string(resp.status) + " (expected 200), body \"" +
              trimmed_body(resp.body, options_.max_error_body) + "\"";
     }
-    fill(SignalStatus::Error, why);
+    fill_signals(obs, target, st, SignalStatus::Error, why);
     return obs;
   }
+  ingest(st, target, now, resp.header("content-type"), resp.body, obs);
+  return obs;
+}
 
-  st.parser.set_format(exposition::detect_format(resp.header("content-type"), resp.body));
+Observation ScrapeSource::observe_payload(const TargetSpec& target, TimePoint now,
+                                          std::string_view content_type, std::string_view body) {
+  Observation obs;
+  obs.at = now;
+  obs.source = target.scrape_url.empty() ? std::string("scrape (payload)") : "scrape " + target.scrape_url;
+  TargetState& st = state_for(target.name);
+  std::lock_guard<std::mutex> lock(st.mu);
+  refresh_queries(st, target);
+  if (st.uses.empty()) {  // nothing to read: every query failed to parse (or there are none)
+    fill_signals(obs, target, st, SignalStatus::Error, "");
+    return obs;
+  }
+  ++scrapes_;
+  ingest(st, target, now, content_type, body, obs);
+  return obs;
+}
+
+void ScrapeSource::ingest(TargetState& st, const TargetSpec& target, TimePoint now,
+                          std::string_view content_type, std::string_view body, Observation& obs) {
+  st.parser.set_format(exposition::detect_format(content_type, body));
   st.history.begin_scrape(now);
   std::uint64_t nan = 0, resets = 0, rejected = 0;
-  const exposition::ParseStats ps = st.parser.parse(resp.body, [&](const exposition::SampleView& s) {
+  const exposition::ParseStats ps = st.parser.parse(body, [&](const exposition::SampleView& s) {
     const promql::MetricUse* use = nullptr;
     for (const auto& u : st.uses) {
       if (u.name == s.name) {
@@ -312,7 +346,6 @@ Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
       sv.error = r.reason + bad_note;
     }
   }
-  return obs;
 }
 
 SourceStats ScrapeSource::source_stats() const {

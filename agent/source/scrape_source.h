@@ -117,12 +117,25 @@ class ScrapeSource final : public MetricSource {
   ScrapeSource& operator=(const ScrapeSource&) = delete;
 
   Observation observe(const TargetSpec& target, TimePoint now) override;
+  /// Everything observe() does once a scrape has succeeded, on a body the caller already has:
+  /// refresh the query cache, parse `body` (format from `content_type` and the body), append the
+  /// queried series to the target's history at `now`, evaluate every signal, count the stats
+  /// (one scrape). observe() is exactly its HTTP fetch followed by this. For benchmarks and
+  /// sources that receive expositions by other means (pushed, read from a file). Does not need
+  /// target.scrape_url. Same thread-safety as observe().
+  Observation observe_payload(const TargetSpec& target, TimePoint now,
+                              std::string_view content_type, std::string_view body);
   ScrapeStats stats() const;
   SourceStats source_stats() const override;
 
  private:
   struct TargetState;
   TargetState& state_for(const std::string& target_name);
+  /// Re-parses queries whose text changed and recomputes the metrics read. `st.mu` held.
+  void refresh_queries(TargetState& st, const TargetSpec& target);
+  /// observe_payload()'s work after the cache refresh, on a successful scrape. `st.mu` held.
+  void ingest(TargetState& st, const TargetSpec& target, TimePoint now,
+              std::string_view content_type, std::string_view body, Observation& obs);
 
   ScrapeSpec spec_;
   ScrapeOptions options_;

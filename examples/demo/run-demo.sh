@@ -45,9 +45,10 @@ kill -TERM "$agent_pid"
 wait "$agent_pid" || { echo "the agent exited with an error; its log:" >&2; cat "$out/agent.log" >&2; exit 1; }
 
 echo
-"$agent" report -c "$out/opspilot.yaml" --title "opspilot demo: ${hours} simulated hours on the sandbox" \
+"$agent" report -c "$out/opspilot.yaml" --title "opspilot demo: ${hours} simulated hours on the sandbox" --latency-slo 1.0 \
   --out "$root/demo-report.md" --html "$root/demo-report.html"
 echo
-"$agent" decisions -c "$out/opspilot.yaml" --limit 10000 | tail -n 15
+echo "latest actions (opspilot decisions):"
+"$agent" decisions -c "$out/opspilot.yaml" --limit 10000 | head -n 15 || true
 echo
 echo "report: $root/demo-report.md and $root/demo-report.html (journal and timeline in $out)"
