@@ -55,6 +55,7 @@ class Agent {
 
   bool ready() const { return ready_.load(); }
   const Config& config() const { return config_; }
+  const Clock& clock() const { return *clock_; }
   Journal& journal() { return *journal_; }
   AgentMetrics& metrics() { return metrics_; }
   const std::vector<std::unique_ptr<TargetState>>& targets() const { return targets_; }

@@ -32,6 +32,7 @@
 // so the binary runs from any directory.
 #include <benchmark/benchmark.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -69,7 +70,7 @@ namespace fs = std::filesystem;
 
 constexpr int kTargets = 1000;
 constexpr int kWarmupRounds = 240;  // 1 h at 15 s
-constexpr int kRoundsPerRepetition = 20;
+constexpr int kRoundsPerRepetition = 10;  // each ~2-3 s of wall time: 1,000 fdatasyncs
 constexpr int kRepetitions = 5;
 constexpr double kIntervalS = 15.0;
 constexpr double kTargetPct = 5.0;
@@ -373,6 +374,7 @@ double median(std::vector<double> v) {
 /// Console output as usual, plus the median aggregates kept for the MEASURED lines.
 class MedianReporter : public benchmark::ConsoleReporter {
  public:
+  MedianReporter() : ConsoleReporter(::isatty(::fileno(stdout)) ? OO_ColorTabular : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs)
       if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")

@@ -7,7 +7,7 @@ using namespace opspilot::test;
 
 namespace {
 
-int opspilot(const std::string& args, std::string* out) {
+int run_opspilot(const std::string& args, std::string* out) {
   return run_command(std::string(OPSPILOT_BIN) + " " + args, out);
 }
 
@@ -25,14 +25,14 @@ TEST(Cli, ValidateReportsEveryProblemWithPositions) {
                                     "      load: up\n"
                                     "    limits: {min_replicas: 5, max_replicas: 2}\n");
   std::string out;
-  EXPECT_EQ(opspilot("validate -c " + cfg, &out), 1);
+  EXPECT_EQ(run_opspilot("validate -c " + cfg, &out), 1);
   EXPECT_NE(out.find(cfg + ":1:7:"), std::string::npos) << out;   // mode value
   EXPECT_NE(out.find(cfg + ":2:1:"), std::string::npos) << out;   // unknown key
   EXPECT_NE(out.find("did you mean \"interval\""), std::string::npos) << out;
   EXPECT_NE(out.find("max_replicas"), std::string::npos) << out;
   EXPECT_NE(out.find("^"), std::string::npos) << "the source line with a caret";
 
-  EXPECT_EQ(opspilot("validate --json -c " + cfg, &out), 1);
+  EXPECT_EQ(run_opspilot("validate --json -c " + cfg, &out), 1);
   auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << out;
   EXPECT_FALSE(j["ok"].get<bool>());
@@ -41,18 +41,18 @@ TEST(Cli, ValidateReportsEveryProblemWithPositions) {
 
 TEST(Cli, ValidateAcceptsTheExamples) {
   std::string out;
-  EXPECT_EQ(opspilot(std::string("validate -c ") + OPSPILOT_SOURCE_DIR + "/examples/opspilot.yaml", &out), 0) << out;
+  EXPECT_EQ(run_opspilot(std::string("validate -c ") + OPSPILOT_SOURCE_DIR + "/examples/opspilot.yaml", &out), 0) << out;
   EXPECT_NE(out.find("ok"), std::string::npos);
 }
 
 TEST(Cli, UsageErrorsSayWhatWasMeant) {
   std::string out;
-  EXPECT_EQ(opspilot("frobnicate", &out), 2);
+  EXPECT_EQ(run_opspilot("frobnicate", &out), 2);
   EXPECT_NE(out.find("unknown command"), std::string::npos);
-  EXPECT_EQ(opspilot("validate --confg x.yaml", &out), 2);
+  EXPECT_EQ(run_opspilot("validate --confg x.yaml", &out), 2);
   EXPECT_NE(out.find("did you mean \"--config\""), std::string::npos) << out;
-  EXPECT_EQ(opspilot("explain", &out), 2);
-  EXPECT_EQ(opspilot("validate -c /nonexistent/opspilot.yaml", &out), 1);
+  EXPECT_EQ(run_opspilot("explain", &out), 2);
+  EXPECT_EQ(run_opspilot("validate -c /nonexistent/opspilot.yaml", &out), 1);
   EXPECT_NE(out.find("/nonexistent/opspilot.yaml"), std::string::npos) << out;
 }
 
@@ -63,7 +63,7 @@ TEST(Cli, PlanShowsWhatItSeesPredictsAndWouldDoWithoutActing) {
   const int before = sb.service("checkout")["replicas"].get<int>();
   const std::string cfg = dir.write("opspilot.yaml", sandbox_config(sb, dir.path().string(), 30, "active", free_port(), 20));
   std::string out;
-  ASSERT_EQ(opspilot("plan --warmup 2s -c " + cfg, &out), 0) << out;
+  ASSERT_EQ(run_opspilot("plan --warmup 15s -c " + cfg, &out), 0) << out;
   EXPECT_NE(out.find("checkout"), std::string::npos) << out;
   EXPECT_NE(out.find("scale"), std::string::npos) << out;
   EXPECT_NE(out.find("planned"), std::string::npos) << out;
@@ -71,7 +71,7 @@ TEST(Cli, PlanShowsWhatItSeesPredictsAndWouldDoWithoutActing) {
   EXPECT_EQ(sb.service("checkout")["replicas"].get<int>(), before) << "plan never acts";
   EXPECT_FALSE(std::filesystem::exists(dir.file("journal"))) << "plan leaves the agent's journal alone";
 
-  ASSERT_EQ(opspilot("plan --json --warmup 2s -c " + cfg, &out), 0) << out;
+  ASSERT_EQ(run_opspilot("plan --json --warmup 15s -c " + cfg, &out), 0) << out;
   auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << out;
   ASSERT_EQ(j["plan"].size(), 1u);
@@ -80,9 +80,9 @@ TEST(Cli, PlanShowsWhatItSeesPredictsAndWouldDoWithoutActing) {
 
 TEST(Cli, DecisionsAndExplainOnAMissingJournalFailClearly) {
   std::string out;
-  EXPECT_EQ(opspilot("decisions --journal /nonexistent/journal", &out), 1);
+  EXPECT_EQ(run_opspilot("decisions --journal /nonexistent/journal", &out), 1);
   EXPECT_NE(out.find("/nonexistent/journal"), std::string::npos) << out;
   TempDir dir;
-  EXPECT_EQ(opspilot("explain d-999999 --journal " + dir.path().string(), &out), 1);
+  EXPECT_EQ(run_opspilot("explain d-999999 --journal " + dir.path().string(), &out), 1);
   EXPECT_NE(out.find("d-999999"), std::string::npos) << out;
 }

@@ -88,10 +88,12 @@ TEST(ScalingPlanner, ScaleDownIsStabilisedOverTheWindow) {
   auto out = planner.plan({&t, &low, &pl, 8, now + 1min});
   EXPECT_EQ(out.action, "hold");
   EXPECT_NE(out.reason.find("stabilised"), std::string::npos) << out.reason;
-  // After the window the scale-down goes through.
+  // After the window the scale-down goes through, keeping the 10% tolerance as headroom:
+  // 100 / (50 × 0.9) → 3, not the 2 that would sit exactly at the target.
   out = planner.plan({&t, &low, &pl, 8, now + 7min});
   EXPECT_EQ(out.action, "scale");
-  EXPECT_EQ(out.desired_replicas, 2);
+  EXPECT_EQ(out.desired_replicas, 3);
+  EXPECT_NE(out.reason.find("headroom"), std::string::npos) << out.reason;
 }
 
 TEST(ScalingPlanner, NoScaleDownWithoutAForecast) {

@@ -103,7 +103,7 @@ PrometheusClientOptions client_options(const std::string& url) {
   return o;
 }
 
-/// Waits until `url` answers /-/ready and its load query returns a value (rate() needs two
+/// Waits until `p` answers /-/ready and the load query returns a value (rate() needs two
 /// scrapes, and Prometheus applies its scrape config on a 5 s reload tick, so 5-10 s after start).
 /// Returns "" or why not.
 std::string await_samples(const LivePrometheus& p) {
@@ -191,7 +191,11 @@ struct Spread {
   double mean() const { return n == 0 ? 0 : sum / n; }
 };
 
-double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(a), std::abs(b)); }
+/// |a − b| relative to the larger; 0 when both are 0 (never NaN, which a max would skip silently).
+double relative(double a, double b) {
+  const double scale = std::max(std::abs(a), std::abs(b));
+  return scale == 0 ? 0 : std::abs(a - b) / scale;
+}
 
 TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
   auto client = std::make_shared<PrometheusClient>(client_options(main_->url));
@@ -203,9 +207,11 @@ TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
   const TargetSpec target = checkout_target(sandbox_->base);
   const SystemClock clock;
 
-  // The sidecar's first scrape is at second 0; from second 31 its [30s] window holds 30 s of
-  // scrapes, as Prometheus' has all along. Only those seconds are compared for the rates; before,
-  // the two windows cover different spans.
+  // The sidecar's first scrape is at second 0; Prometheus' first one was a second or two before
+  // (the suite's set-up waits only for its first rate). A rate over a window that samples cover
+  // only partly reads low — rate() extrapolates at most half an interval past the first sample —
+  // so both views ramp up over the first 30 s, Prometheus' one scrape ahead. From second 31 both
+  // [30s] windows are full; only those seconds are compared for the rates.
   constexpr int kSeconds = 37;
   constexpr int kFullWindowFrom = 31;
   Spread load, saturation, latency, latency_early, load_early;
@@ -220,7 +226,7 @@ TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
     ASSERT_EQ(ctrl.signals.size(), 5u);
     ASSERT_EQ(side.signals.size(), 5u);
     for (const char* role : kRoles) {
-      // Prometheus has scraped for 5+ s before this test: every signal is there from the start.
+      // Prometheus had at least two scrapes before this test began: every signal is there at once.
       EXPECT_TRUE(ctrl.get(role)->ok()) << role << ": " << show(ctrl.get(role));
       // The sidecar's gauges are there at once; its rates need a second scrape.
       const bool needs_history = std::string(role) == "load" || std::string(role) == "latency";
@@ -274,23 +280,30 @@ TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
   ASSERT_GE(load.n, 4) << "the loop fell behind: " << elapsed << " s";
   ASSERT_GE(latency.n, 4);
   ASSERT_GE(saturation.n, 20);
-  // Tolerances. The sandbox's model is deterministic (no Poisson noise in its counters), so the two
-  // views differ only by WHEN they sample: Prometheus' window ends at its last scrape (up to 1 s
-  // before the query, on its own 1 s grid), the sidecar's at its own scrape. Over a 30 s window,
-  // a 1 s shift changes a rate by (λ(end) − λ(start))/λ · 1/30 — with checkout's load wandering a
-  // few % per half minute, well under 1 %; a sample stamped late by a slow scrape under ASan on a
-  // shared machine (say 0.2 s) adds 0.2/30 ≈ 0.7 %. Counters are whole numbers: ±1 request in
-  // ~4800 per window is negligible. So the load must agree within 3 %: well below the 10 % a
-  // broken extrapolation or a halved/doubled window would show (measured: see the printed line).
-  EXPECT_LE(load.max, 0.03) << "load: controller and sidecar rates differ by " << 100 * load.max << " %";
-  // The p99 is read from the same bucket counts with the same linear interpolation; its ratios
-  // move with ρ, i.e. with the load, so the same few-% bound holds. One bucket is the coarsest
-  // disagreement that could still be "the same view"; require both.
-  EXPECT_LE(latency.max, 0.05) << "p99 latency differs by " << 100 * latency.max << " %";
+  // Tolerances, from what can make the two views differ. The sandbox's counters are fluid (no
+  // Poisson noise) and both modes apply Prometheus' rate() rules, so they differ only by WHEN
+  // they sample: Prometheus' window ends at its last scrape (up to 1 s before the query, on its
+  // own 1 s grid), the sidecar's at its own scrape, and either may stamp a sample a little before
+  // the sandbox really answered (a slow scrape on a loaded machine under ASan).
+  //  - load: a window shifted by 1 s changes a 30 s rate by (λ(end) − λ(start))/λ/30, under 0.2 %
+  //    for checkout's load, which wanders a few % a minute; a sample stamped δ late moves it by
+  //    δ/30 s; whole-number counters add ±1 in ~4000 requests per window. Measured on an idle
+  //    machine: at most 0.03 %. 2 % allows 0.6 s of stamping jitter and still fails a rate that
+  //    divided the increase between the first and last sample by the window without Prometheus'
+  //    extrapolation to its edges (one scrape interval in 30 s, ≈ 3.3 % low), let alone a wrong
+  //    window or counter-reset handling.
+  EXPECT_LE(load.max, 0.02) << "load: controller and sidecar rates differ by " << 100 * load.max << " %";
+  //  - p99: every bucket comes from the same scrape, so stamping jitter cancels in their ratios;
+  //    what remains is the flooring of each bucket counter (±1 request moves the interpolated p99
+  //    by ~0.15 ms inside the 0.1-0.25 s bucket) and ρ's drift. Measured: at most 0.3 %. 2 % is far
+  //    tighter than the one-bucket bound (a bucket here is 60 % of the value), which is checked
+  //    too because it is what "the same view" means to an operator.
+  EXPECT_LE(latency.max, 0.02) << "p99 latency differs by " << 100 * latency.max << " %";
   EXPECT_EQ(latency_in_bucket, latency.n) << "p99 latency differs by more than one histogram bucket";
-  // CPU is an instant gauge, ρ = λ/capacity: up to 1 s apart, so within a fraction of a % of load's
-  // own drift per second.
-  EXPECT_LE(saturation.max, 0.03) << "saturation differs by " << 100 * saturation.max << " %";
+  //  - saturation: an instant gauge (ρ, printed with 6 digits) read up to ~1 s apart; ρ drifts
+  //    ~0.1 % a second with the load. Measured: at most 0.02 %. 1 % allows ~10 s of offset, so it
+  //    fails only when one view reads a different sample than the other could have.
+  EXPECT_LE(saturation.max, 0.01) << "saturation differs by " << 100 * saturation.max << " %";
 }
 
 TEST_F(PrometheusView, PrometheusKilledMidwayTurnsEverySignalIntoAnError) {
@@ -351,8 +364,13 @@ TEST_F(PrometheusView, AgentBinaryInControllerModeBecomesReady) {
 
   test::ChildProcess agent(OPSPILOT_BIN, {"run", "-c", cfg}, dir.file("agent.log"));
   const std::string api = "http://127.0.0.1:" + std::to_string(port);
-  ASSERT_TRUE(test::wait_for_http(api + "/healthz", 10s)) << "agent log in " << dir.file("agent.log");
-  ASSERT_TRUE(test::wait_for_http(api + "/readyz", 15s)) << "never became ready; agent log in " << dir.file("agent.log");
+  auto log_tail = [&] {
+    std::string tail;
+    test::run_command("tail -n 30 '" + dir.file("agent.log") + "'", &tail);
+    return tail;
+  };
+  ASSERT_TRUE(test::wait_for_http(api + "/healthz", 10s)) << "agent log:\n" << log_tail();
+  ASSERT_TRUE(test::wait_for_http(api + "/readyz", 15s)) << "never became ready; agent log:\n" << log_tail();
 
   const nlohmann::json status = nlohmann::json::parse(test::http_get(api + "/api/v1/status").body, nullptr, false);
   ASSERT_TRUE(status.is_object()) << "status is not JSON";
@@ -366,7 +384,8 @@ TEST_F(PrometheusView, AgentBinaryInControllerModeBecomesReady) {
   EXPECT_EQ(signals["replicas"]["status"], "ok") << signals.dump();
 
   // The binary read what Prometheus serves: compare with a query of our own. Its observation may
-  // be one 2 s interval older than ours, hence the same few-% bound as between the two modes.
+  // be up to one 2 s interval older than ours; a 30 s rate moves well under 1 % in 2 s (see the
+  // comparison above), so 3 % fails only a different query or source, not the delay.
   PrometheusSource direct(std::make_shared<PrometheusClient>(client_options(main_->url)),
                           PrometheusSourceOptions{QueryTime::ServerNow, 2min});
   const Observation obs = direct.observe(checkout_target(sandbox_->base), SystemClock().now());

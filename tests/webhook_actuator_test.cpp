@@ -68,9 +68,9 @@ TEST(WebhookActuator, UnreachableIsRetriedThenSurfaced) {
 }
 
 TEST(WebhookActuator, BadSettingsAreRejectedAtConstruction) {
-  EXPECT_THROW(WebhookActuator({}), std::invalid_argument);
-  EXPECT_THROW(WebhookActuator({{"url", "ftp://x"}}), std::invalid_argument);
-  EXPECT_THROW(WebhookActuator({{"url", "http://x"}, {"timeout", "soon"}}), std::invalid_argument);
+  EXPECT_THROW(WebhookActuator(ActuatorSettings{}), std::invalid_argument);
+  EXPECT_THROW(WebhookActuator(ActuatorSettings{{"url", "ftp://x"}}), std::invalid_argument);
+  EXPECT_THROW(WebhookActuator(ActuatorSettings{{"url", "http://x"}, {"timeout", "soon"}}), std::invalid_argument);
   std::string err;
   register_builtin_actuators();
   EXPECT_EQ(ActuatorRegistry::instance().create("kubernetes-ish", {}, &err), nullptr);

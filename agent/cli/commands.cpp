@@ -150,10 +150,11 @@ int cmd_plan(const Args& args) {
     std::cerr << "opspilot plan: " << err << "\n";
     return 1;
   }
-  // Rates need two samples: in sidecar mode observe once, wait, then plan.
+  // Rates need two samples: in sidecar mode observe once, wait `warmup` on the config's clock
+  // (simulated time when clock.speed is set), then plan.
   if (!cfg->controller_mode() && warmup.count() > 0) {
     agent.tick_all();
-    std::this_thread::sleep_for(warmup);
+    std::this_thread::sleep_for(agent.clock().real_delay(warmup));
   }
   const auto decisions = agent.tick_all();
   std::filesystem::remove_all(scratch);

@@ -208,7 +208,7 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   if (config_.mode == Mode::DryRun) {
     d.calls = s_.actuator->plan(to_action(d));
     d.state = DecisionState::Planned;
-    record(ts, d, true);
+    record(ts, d, false);
     return;
   }
   act(ts, d, now);
@@ -268,9 +268,11 @@ void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
 }
 
 bool Reconciler::record(TargetState& ts, Decision& d, bool force) {
-  // Holds and denials repeat every tick while nothing changes (a cooldown running, a signal
-  // still missing): each is journaled when it first happens and again when its reason changes.
-  const bool repeatable = d.state == DecisionState::Held || d.state == DecisionState::Denied;
+  // Holds, denials and dry-run plans repeat every tick while nothing changes (a cooldown
+  // running, a signal still missing, the same plan): each is journaled when it first happens and
+  // again when its reason changes.
+  const bool repeatable = d.state == DecisionState::Held || d.state == DecisionState::Denied ||
+                          d.state == DecisionState::Planned;
   if (repeatable && !force && !config_.journal.record_every_tick) {
     std::string key = std::string(to_string(d.state)) + "|" + d.action + "|" +
                       std::to_string(d.current_replicas) + ">" + std::to_string(d.desired_replicas) + "|";
