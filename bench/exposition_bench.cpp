@@ -5,6 +5,8 @@
 // Self-contained (the payload is generated in memory), so it runs from any directory.
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_support.h"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -127,30 +129,12 @@ void BM_Parse(benchmark::State& state, Format f) {
 BENCHMARK_CAPTURE(BM_Parse, prometheus_0_0_4, Format::Prometheus)->Repetitions(9)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Parse, openmetrics_1_0, Format::OpenMetrics)->Repetitions(9)->Unit(benchmark::kMillisecond);
 
-/// The console output, plus the median counters kept for the TARGET lines.
-class MedianReporter : public benchmark::ConsoleReporter {
- public:
-  MedianReporter()
-      : ConsoleReporter(::isatty(::fileno(stdout)) ? OO_ColorTabular : OO_Tabular) {}
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") {
-        for (const auto& [name, counter] : r.counters) medians[r.run_name.function_name][name] = counter.value;
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, std::map<std::string, double>> medians;
-};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  MedianReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  opspilot::bench::MedianReporter reporter;
+  if (!opspilot::bench::run_benchmarks(&argc, argv, reporter)) return 1;
   bool all_pass = true;
   const std::pair<const char*, const char*> cases[] = {{"BM_Parse/prometheus_0_0_4", "prometheus_0.0.4"},
                                                         {"BM_Parse/openmetrics_1_0", "openmetrics_1.0"}};
@@ -161,8 +145,8 @@ int main(int argc, char** argv) {
       continue;
     }
     // CPU time of the parsing thread: on a shared machine wall time also counts waiting for a core.
-    const double rate = it->second["samples_per_second"] / 1e6;
-    const double allocs = it->second["allocs_per_sample"];
+    const double rate = it->second.counters.at("samples_per_second").value / 1e6;
+    const double allocs = it->second.counters.at("allocs_per_sample").value;
     const bool rate_ok = rate >= 5.0;
     const bool alloc_ok = allocs <= 0.01;
     all_pass = all_pass && rate_ok && alloc_ok;

@@ -31,6 +31,8 @@
 // Paths come from this file's location (the build passes it absolute) or $OPSPILOT_SOURCE_DIR,
 // so the binary runs from any directory.
 #include <benchmark/benchmark.h>
+
+#include "bench/bench_support.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -371,27 +373,12 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/// Console output as usual, plus the median aggregates kept for the MEASURED lines.
-class MedianReporter : public benchmark::ConsoleReporter {
- public:
-  MedianReporter() : ConsoleReporter(::isatty(::fileno(stdout)) ? OO_ColorTabular : OO_Tabular) {}
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs)
-      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-        medians[r.run_name.function_name] = r;
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, Run> medians;
-};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  MedianReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  opspilot::bench::MedianReporter reporter;
+  if (!opspilot::bench::run_benchmarks(&argc, argv, reporter)) return 1;
 
   std::printf("\n");
   if (g_loop) {

@@ -9,6 +9,8 @@
 // Targets (printed at the end as TARGET lines, medians of the repetitions):
 //   bytes per series holding 8 weeks <= 64 KiB;  10,000 series resident < 1 GiB.
 #include <benchmark/benchmark.h>
+
+#include "bench/bench_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,17 +213,6 @@ void BM_Latest(benchmark::State& state) {
 }
 BENCHMARK(BM_Latest)->Repetitions(3);
 
-// Prints as usual and keeps the median of each benchmark for the TARGET lines.
-class MedianCollector : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs)
-      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-        medians[r.benchmark_name()] = r;
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, Run> medians;
-};
 
 void target(const char* name, double measured, const char* unit, const char* op, double limit) {
   const bool pass = std::string(op) == "<=" ? measured <= limit : measured < limit;
@@ -232,11 +223,8 @@ void target(const char* name, double measured, const char* unit, const char* op,
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  MedianCollector reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  opspilot::bench::MedianReporter reporter;
+  if (!opspilot::bench::run_benchmarks(&argc, argv, reporter)) return 1;
 
   std::printf("\n");
   for (const auto& [name, run] : reporter.medians) {
