@@ -154,6 +154,7 @@ void Agent::update_source_metrics() {
 
 void Agent::request_stop() {
   stop_requested_ = true;
+  std::lock_guard lock(stop_mu_);
   if (stop_hook_) stop_hook_();
 }
 
@@ -184,15 +185,16 @@ int Agent::run() {
   // Staged shutdown: stop scheduling ticks, let running ticks finish (their decisions are
   // journaled durably as they go), then stop serving and let the io threads drain.
   std::atomic<bool> shutting_down{false};
+  std::thread stopper;  // runs the staged shutdown off the io threads; joined before returning
   auto shutdown = [&] {
     if (shutting_down.exchange(true)) return;
-    std::thread([&] {
+    stopper = std::thread([&] {
       loop.stop();
       loop.wait_idle(std::chrono::seconds(30));
       if (server) server->stop(std::chrono::seconds(5));
       work.reset();
       io.stop();
-    }).detach();
+    });
   };
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -200,8 +202,11 @@ int Agent::run() {
     std::cerr << "opspilot: signal " << sig << ", finishing the current tick\n";
     shutdown();
   });
-  stop_hook_ = [&] { boost::asio::post(io, shutdown); };
-  if (stop_requested_) shutdown();
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_hook_ = [&] { boost::asio::post(io, shutdown); };
+  }
+  if (stop_requested_) boost::asio::post(io, shutdown);
 
   // Watch readiness and source counters once a second of real time.
   boost::asio::steady_timer watch(io);
@@ -226,7 +231,11 @@ int Agent::run() {
   for (int i = 1; i < std::max(1, config_.threads); ++i) threads.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
-  stop_hook_ = nullptr;
+  if (stopper.joinable()) stopper.join();
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_hook_ = nullptr;
+  }
   prerendered_.reset();
   std::cerr << "opspilot: stopped after " << loop.ticks_run() << " ticks\n";
   return 0;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,7 @@ class Agent {
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<unsigned short> http_port_{0};
+  std::mutex stop_mu_;  // guards stop_hook_, set by run() and called by request_stop()
   std::function<void()> stop_hook_;
   TimePoint started_{};
 };

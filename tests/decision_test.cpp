@@ -192,7 +192,10 @@ TEST(Decision, SummaryIsOneLine) {
   denied.state = DecisionState::Denied;
   denied.policy.verdict = policies::Verdict::Deny;
   denied.error.clear();
-  EXPECT_EQ(summarize(denied), "restart checkout: denied, denied");
+  denied.policy.rules.push_back(
+      {"cooldown.restart", policies::Verdict::Deny, "last restart was 20s ago, cooldown 300s", std::nullopt});
+  EXPECT_EQ(summarize(denied),
+            "restart checkout: denied by cooldown.restart (last restart was 20s ago, cooldown 300s)");
   d.error = "line one\nline two";
   EXPECT_EQ(summarize(d), "scale checkout 3 -> 5: allowed, applied (error: line one line two)");
 }

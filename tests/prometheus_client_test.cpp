@@ -1,5 +1,6 @@
-// PrometheusClient and PrometheusSource: the decoder on inline documents, the reduction rules,
-// and the whole client against a real Prometheus (Debian's /usr/bin/prometheus) scraping itself.
+// PrometheusClient and PrometheusSource: the reduction rules, and the whole client against a real
+// Prometheus (Debian's /usr/bin/prometheus) scraping itself. The decoder's tests on inline
+// documents are in prometheus_decode_test.cpp.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 
 #include "agent/source/prometheus_client.h"
 #include "agent/source/prometheus_source.h"
+#include "tests/prometheus_server.h"
 #include "tests/test_support.h"
 
 namespace opspilot::agent {
@@ -32,147 +34,6 @@ const char* status_name(SignalStatus s) {
 }
 
 TimePoint system_now() { return SystemClock().now(); }
-
-// ---------------------------------------------------------------------------------------------
-// Decoding, without a server.
-
-TEST(PrometheusClientDecode, MatrixWithSpecialValuesAndEscapedLabels) {
-  const std::string body = R"({"status":"success","data":{"resultType":"matrix","result":[
-    {"metric":{"__name__":"http_requests_total","path":"/a\"b\u00e9"},
-     "values":[[1700000000,"1"],[1700000000.5,"NaN"],[1700000001.25,"+Inf"],[1700000002,"-Inf"],
-               [1700000003,"-1.5e-3"]]},
-    {"metric":{},"values":[]}]},
-    "warnings":["PromQL info: something odd"]})";
-  PromResponse r;
-  ASSERT_EQ(decode_prometheus_response(body, r), "");
-  EXPECT_EQ(r.status, "success");
-  EXPECT_EQ(r.result.type, PromResultType::Matrix);
-  ASSERT_EQ(r.result.series.size(), 2u);
-  const auto& s = r.result.series[0];
-  EXPECT_EQ(s.labels.at("__name__"), "http_requests_total");
-  EXPECT_EQ(s.labels.at("path"), "/a\"b\xC3\xA9");
-  ASSERT_EQ(s.samples.size(), 5u);
-  EXPECT_DOUBLE_EQ(s.samples[0].time, 1700000000.0);
-  EXPECT_DOUBLE_EQ(s.samples[0].value, 1.0);
-  EXPECT_DOUBLE_EQ(s.samples[1].time, 1700000000.5);
-  EXPECT_TRUE(std::isnan(s.samples[1].value));
-  EXPECT_EQ(s.samples[2].value, std::numeric_limits<double>::infinity());
-  EXPECT_EQ(s.samples[3].value, -std::numeric_limits<double>::infinity());
-  EXPECT_DOUBLE_EQ(s.samples[4].value, -0.0015);
-  EXPECT_TRUE(r.result.series[1].samples.empty());
-  ASSERT_EQ(r.result.warnings.size(), 1u);
-  EXPECT_EQ(r.result.warnings[0], "PromQL info: something odd");
-  EXPECT_EQ(r.result.sample_count(), 5u);
-}
-
-TEST(PrometheusClientDecode, VectorScalarAndString) {
-  PromResponse r;
-  ASSERT_EQ(decode_prometheus_response(
-                R"({"status":"success","data":{"resultType":"vector","result":[)"
-                R"({"metric":{"job":"a"},"value":[1700000000.123,"42"]},)"
-                R"({"metric":{"job":"b"},"value":[1700000000.123,"NaN"]}]}})",
-                r),
-            "");
-  EXPECT_EQ(r.result.type, PromResultType::Vector);
-  ASSERT_EQ(r.result.series.size(), 2u);
-  EXPECT_EQ(r.result.series[1].labels.at("job"), "b");
-  EXPECT_DOUBLE_EQ(r.result.series[0].samples.at(0).value, 42);
-  EXPECT_TRUE(std::isnan(r.result.series[1].samples.at(0).value));
-
-  ASSERT_EQ(decode_prometheus_response(
-                R"({"status":"success","data":{"resultType":"scalar","result":[1700000000,"-Inf"]}})", r),
-            "");
-  EXPECT_EQ(r.result.type, PromResultType::Scalar);
-  ASSERT_EQ(r.result.series.size(), 1u);
-  EXPECT_TRUE(r.result.series[0].labels.empty());
-  EXPECT_EQ(r.result.series[0].samples.at(0).value, -std::numeric_limits<double>::infinity());
-
-  // resultType after result: the order of keys is not part of JSON's contract.
-  ASSERT_EQ(decode_prometheus_response(
-                R"({"data":{"result":[1700000000,"hello"],"resultType":"string"},"status":"success"})", r),
-            "");
-  EXPECT_EQ(r.result.type, PromResultType::String);
-  EXPECT_EQ(r.result.string_value, "hello");
-}
-
-TEST(PrometheusClientDecode, ErrorDocumentAndUnknownFieldsSkipped) {
-  PromResponse r;
-  ASSERT_EQ(decode_prometheus_response(
-                R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})",
-                r),
-            "");
-  EXPECT_EQ(r.status, "error");
-  EXPECT_EQ(r.error_type, "bad_data");
-  EXPECT_EQ(r.error, "1:5: parse error: unclosed left parenthesis");
-
-  // Fields this decoder does not know (query stats, infos, native histograms) are skipped whole,
-  // including nested arrays that would otherwise look like samples.
-  ASSERT_EQ(decode_prometheus_response(
-                R"({"status":"success","infos":["x"],"data":{"resultType":"matrix","stats":{"timings":{"a":[1,2]}},)"
-                R"("result":[{"metric":{"a":"b"},"histograms":[[1,{"count":"2","buckets":[[0,"1","2","3"]]}]],)"
-                R"("values":[[1,"2"]],"extra":null}]},"warnings":null})",
-                r),
-            "");
-  ASSERT_EQ(r.result.series.size(), 1u);
-  ASSERT_EQ(r.result.series[0].samples.size(), 1u);
-  EXPECT_DOUBLE_EQ(r.result.series[0].samples[0].value, 2);
-}
-
-TEST(PrometheusClientDecode, MalformedDocumentsGiveClearErrors) {
-  const std::string matrix_head = R"({"status":"success","data":{"resultType":"matrix","result":[)";
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"", "malformed JSON: parse error at line 1, column 1"},
-      {R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]})",
-       "malformed JSON"},
-      {"[1,2]", "expected a JSON object, found an array"},
-      {"<html>502 Bad Gateway</html>", "malformed JSON"},
-      {R"({"status":"success"} trailing)", "malformed JSON"},
-      {R"({"data":{"resultType":"vector","result":[]}})", "missing \"status\""},
-      {R"({"status":"maybe","data":{"resultType":"vector","result":[]}})",
-       "unknown status \"maybe\" (expected \"success\" or \"error\")"},
-      {R"({"status":"success","data":{"result":[]}})", "missing data.resultType"},
-      {R"({"status":"success","data":{"resultType":"histogram","result":[]}})",
-       "unknown data.resultType \"histogram\""},
-      {R"({"status":7})", "\"status\" has the wrong type (found a number)"},
-      {matrix_head + R"({"metric":{},"values":[[1,"abc"]]}]}})",
-       "data.result[0].values[0]: sample value \"abc\" is not a number"},
-      {matrix_head + R"({"metric":{},"values":[[1,"1"],[2,3]]}]}})",
-       "data.result[0].values[1]: expected the sample value as a string, found a number"},
-      {matrix_head + R"({"metric":{},"values":[[1,"1"]]},{"metric":{},"values":[[1,"1","2"]]}]}})",
-       "data.result[1].values[0]: a sample has more than two elements"},
-      {matrix_head + R"({"metric":{},"values":[[1]]}]}})",
-       "data.result[0].values[0]: expected a [time, \"value\"] pair"},
-      {matrix_head + R"({"metric":{"a":1},"values":[]}]}})", "data.result[0].metric: unexpected number"},
-      {R"({"status":"success","data":{"resultType":"scalar","result":[]}})",
-       "a scalar result must be [time, \"value\"]"},
-      {R"({"status":"success","data":{"resultType":"vector","result":[1,"2"]}})",
-       "a vector result must be a list of series objects"},
-      {R"({"status":"error"})", "neither \"errorType\" nor \"error\""},
-  };
-  for (const auto& [body, expected] : cases) {
-    PromResponse r;
-    const std::string err = decode_prometheus_response(body, r);
-    EXPECT_NE(err.find(expected), std::string::npos)
-        << "body: " << body << "\nerror: " << err << "\nexpected to contain: " << expected;
-  }
-}
-
-TEST(PrometheusClientDecode, ParseValue) {
-  double v = 0;
-  EXPECT_TRUE(parse_prometheus_value("1e3", v));
-  EXPECT_EQ(v, 1000);
-  EXPECT_TRUE(parse_prometheus_value("-0.25", v));
-  EXPECT_EQ(v, -0.25);
-  EXPECT_TRUE(parse_prometheus_value("NaN", v));
-  EXPECT_TRUE(std::isnan(v));
-  EXPECT_TRUE(parse_prometheus_value("+Inf", v));
-  EXPECT_TRUE(std::isinf(v) && v > 0);
-  EXPECT_TRUE(parse_prometheus_value("-Inf", v));
-  EXPECT_TRUE(std::isinf(v) && v < 0);
-  for (const char* bad : {"", "abc", "1.5x", " 1", "1 ", "0x10"}) {
-    EXPECT_FALSE(parse_prometheus_value(bad, v)) << '"' << bad << '"';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reducing a result to one signal value, without a server.
@@ -246,28 +107,9 @@ class PrometheusClientLive : public ::testing::Test {
       setup_error_ = "prometheus is not on PATH; `make test` installs Debian's prometheus package";
       return;
     }
-    dir_ = std::make_unique<test::TempDir>();
-    const int port = test::free_port();
-    url_ = "http://127.0.0.1:" + std::to_string(port);
-    const std::string config = dir_->write("prometheus.yml",
-                                           "global:\n"
-                                           "  scrape_interval: 1s\n"
-                                           "  evaluation_interval: 1s\n"
-                                           "scrape_configs:\n"
-                                           "  - job_name: self\n"
-                                           "    static_configs:\n"
-                                           "      - targets: ['127.0.0.1:" +
-                                               std::to_string(port) + "']\n");
-    log_ = dir_->file("prometheus.log");
-    prom_ = std::make_unique<test::ChildProcess>(
-        program,
-        std::vector<std::string>{"--config.file=" + config, "--storage.tsdb.path=" + dir_->file("data"),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-        log_);
-    if (!test::wait_for_http(url_ + "/-/ready", 30s)) {
-      setup_error_ = "prometheus did not become ready at " + url_ + "; log:\n" + log_tail();
-      return;
-    }
+    prom_ = std::make_unique<test::PrometheusServer>(std::vector<std::string>{"self"}, "self");
+    url_ = prom_->url();
+    if (!prom_->wait_ready(30s, &setup_error_)) return;
     // Prometheus applies a new scrape configuration only on its 5 s reload ticks, so the first
     // sample of `up` arrives 5-10 s after start.
     PrometheusClient client(PrometheusClientOptions{url_});
@@ -284,21 +126,15 @@ class PrometheusClientLive : public ::testing::Test {
       }
       std::this_thread::sleep_for(200ms);
     }
-    setup_error_ = "prometheus at " + url_ + " has no sample of `up` after 30 s; log:\n" + log_tail();
+    setup_error_ = "prometheus at " + url_ + " has no sample of `up` after 30 s; log:\n" + prom_->log_tail();
   }
 
   static void TearDownTestSuite() {
     prom_.reset();
-    dir_.reset();
   }
 
   void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
 
-  static std::string log_tail() {
-    std::string out;
-    test::run_command("tail -n 20 '" + log_ + "'", &out);
-    return out;
-  }
 
   static PrometheusClientOptions options() {
     PrometheusClientOptions o;
@@ -309,10 +145,8 @@ class PrometheusClientLive : public ::testing::Test {
     return o;
   }
 
-  static inline std::unique_ptr<test::TempDir> dir_;
-  static inline std::unique_ptr<test::ChildProcess> prom_;
+  static inline std::unique_ptr<test::PrometheusServer> prom_;
   static inline std::string url_;
-  static inline std::string log_;
   static inline std::string setup_error_;
   static inline double first_up_time_ = 0;
 };
@@ -440,15 +274,10 @@ TEST_F(PrometheusClientLive, ClosedPortFailsAfterTheConfiguredAttemptsWithBackof
 TEST_F(PrometheusClientLive, ServerTimeoutIsRetriedThenQuoted) {
   // A second, short-lived Prometheus whose queries time out: it answers 503 errorType "timeout",
   // which is worth retrying.
-  test::TempDir dir;
-  const int port = test::free_port();
-  const std::string config = dir.write("prometheus.yml", "global:\n  scrape_interval: 1m\n");
-  test::ChildProcess prom(test::find_program("prometheus"),
-                          {"--config.file=" + config, "--storage.tsdb.path=" + dir.file("data"),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port), "--query.timeout=1ms"},
-                          dir.file("prometheus.log"));
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
-  ASSERT_TRUE(test::wait_for_http(url + "/-/ready", 20s));
+  test::PrometheusServer prom({}, "", {"--query.timeout=1ms"});
+  const std::string url = prom.url();
+  std::string why;
+  ASSERT_TRUE(prom.wait_ready(20s, &why)) << why;
   PrometheusClientOptions o;
   o.url = url;
   o.retry.attempts = 3;
@@ -467,17 +296,12 @@ TEST_F(PrometheusClientLive, ServerTimeoutIsRetriedThenQuoted) {
 TEST_F(PrometheusClientLive, ConfiguredHeadersAreSent) {
   // A second Prometheus that demands basic auth (user admin, password test; bcrypt cost 4 so
   // checking it is fast). Without the configured Authorization header: 401, which is final.
-  test::TempDir dir;
-  const int port = test::free_port();
-  const std::string config = dir.write("prometheus.yml", "global:\n  scrape_interval: 1m\n");
-  const std::string web = dir.write(
+  test::TempDir web_dir;
+  const std::string web = web_dir.write(
       "web.yml", "basic_auth_users:\n  admin: $2b$04$opspilotopspilotopspiejQOT.9NhUweK37/TMds3kgDF7bDOnAC\n");
-  test::ChildProcess prom(test::find_program("prometheus"),
-                          {"--config.file=" + config, "--storage.tsdb.path=" + dir.file("data"),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port), "--web.config.file=" + web},
-                          dir.file("prometheus.log"));
+  test::PrometheusServer prom({}, "", {"--web.config.file=" + web});
   PrometheusSpec spec;
-  spec.url = "http://127.0.0.1:" + std::to_string(port);
+  spec.url = prom.url();
   spec.retries = 2;
   spec.backoff = 10ms;
   PrometheusClient anonymous(spec);

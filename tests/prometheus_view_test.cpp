@@ -25,6 +25,7 @@
 #include "agent/source/scrape_source.h"
 #include "examples/sandbox/history.h"
 #include "tests/e2e_support.h"
+#include "tests/prometheus_server.h"
 
 namespace opspilot::agent {
 namespace {
@@ -60,40 +61,6 @@ TargetSpec checkout_target(const std::string& sandbox_base) {
   return t;
 }
 
-/// A real Prometheus on a free loopback port, scraping the sandbox's /metrics every second.
-struct LivePrometheus {
-  test::TempDir dir;
-  std::unique_ptr<test::ChildProcess> proc;
-  std::string url;
-  std::string log;
-
-  LivePrometheus(const std::string& program, int sandbox_port) {
-    const int port = test::free_port();
-    url = "http://127.0.0.1:" + std::to_string(port);
-    log = dir.file("prometheus.log");
-    const std::string config = dir.write("prometheus.yml",
-                                         "global:\n"
-                                         "  scrape_interval: 1s\n"
-                                         "  evaluation_interval: 1s\n"
-                                         "scrape_configs:\n"
-                                         "  - job_name: sandbox\n"
-                                         "    metrics_path: /metrics\n"
-                                         "    static_configs:\n"
-                                         "      - targets: ['127.0.0.1:" +
-                                             std::to_string(sandbox_port) + "']\n");
-    proc = std::make_unique<test::ChildProcess>(
-        program,
-        std::vector<std::string>{"--config.file=" + config, "--storage.tsdb.path=" + dir.file("data"),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-        log);
-  }
-  std::string log_tail() const {
-    std::string out;
-    test::run_command("tail -n 20 '" + log + "'", &out);
-    return out;
-  }
-};
-
 PrometheusClientOptions client_options(const std::string& url) {
   PrometheusClientOptions o;
   o.url = url;
@@ -106,11 +73,10 @@ PrometheusClientOptions client_options(const std::string& url) {
 /// Waits until `p` answers /-/ready and the load query returns a value (rate() needs two
 /// scrapes, and Prometheus applies its scrape config on a 5 s reload tick, so 5-10 s after start).
 /// Returns "" or why not.
-std::string await_samples(const LivePrometheus& p) {
-  if (!test::wait_for_http(p.url + "/-/ready", 30s)) {
-    return "prometheus did not become ready at " + p.url + "; log:\n" + p.log_tail();
-  }
-  PrometheusClient client(client_options(p.url));
+std::string await_samples(const test::PrometheusServer& p) {
+  std::string why;
+  if (!p.wait_ready(30s, &why)) return why;
+  PrometheusClient client(client_options(p.url()));
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -119,7 +85,7 @@ std::string await_samples(const LivePrometheus& p) {
     last = r.ok() ? std::to_string(r.result.series.size()) + " series" : r.error->message;
     std::this_thread::sleep_for(200ms);
   }
-  return "prometheus at " + p.url + " has no rate of checkout's requests after 30 s (last: " + last +
+  return "prometheus at " + p.url() + " has no rate of checkout's requests after 30 s (last: " + last +
          "); log:\n" + p.log_tail();
 }
 
@@ -130,19 +96,15 @@ class PrometheusView : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     setup_error_.clear();
-    const std::string program = test::find_program("prometheus");
-    if (program.empty()) {
-      setup_error_ = "prometheus is not on PATH; `make test` installs Debian's prometheus package";
-      return;
-    }
     // Speed 1: the sandbox's counters advance in real seconds, the unit of Prometheus' rate().
     sandbox_ = std::make_unique<test::Sandbox>(1.0, kSandboxStart);
     if (sandbox_->port == 0) {
       setup_error_ = "the sandbox did not write its port; log in " + sandbox_->dir.file("sandbox.log");
       return;
     }
-    main_ = std::make_unique<LivePrometheus>(program, sandbox_->port);
-    doomed_ = std::make_unique<LivePrometheus>(program, sandbox_->port);
+    const std::vector<std::string> sandbox{"127.0.0.1:" + std::to_string(sandbox_->port)};
+    main_ = std::make_unique<test::PrometheusServer>(sandbox);
+    doomed_ = std::make_unique<test::PrometheusServer>(sandbox);
     setup_error_ = await_samples(*main_);
     if (setup_error_.empty()) setup_error_ = await_samples(*doomed_);
   }
@@ -154,8 +116,8 @@ class PrometheusView : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
 
   static inline std::unique_ptr<test::Sandbox> sandbox_;
-  static inline std::unique_ptr<LivePrometheus> main_;
-  static inline std::unique_ptr<LivePrometheus> doomed_;
+  static inline std::unique_ptr<test::PrometheusServer> main_;
+  static inline std::unique_ptr<test::PrometheusServer> doomed_;
   static inline std::string setup_error_;
 };
 
@@ -198,7 +160,7 @@ double relative(double a, double b) {
 }
 
 TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
-  auto client = std::make_shared<PrometheusClient>(client_options(main_->url));
+  auto client = std::make_shared<PrometheusClient>(client_options(main_->url()));
   PrometheusSource controller(client, PrometheusSourceOptions{QueryTime::ServerNow, 2min});
   ScrapeSpec scrape;
   scrape.timeout = 2000ms;
@@ -307,14 +269,14 @@ TEST_F(PrometheusView, SidecarAndControllerSeeTheSameCheckout) {
 }
 
 TEST_F(PrometheusView, PrometheusKilledMidwayTurnsEverySignalIntoAnError) {
-  auto client = std::make_shared<PrometheusClient>(client_options(doomed_->url));
+  auto client = std::make_shared<PrometheusClient>(client_options(doomed_->url()));
   PrometheusSource controller(client, PrometheusSourceOptions{QueryTime::ServerNow, 2min});
   const TargetSpec target = checkout_target(sandbox_->base);
   const SystemClock clock;
   for (int i = 0; i < 6; ++i) {
     if (i == 3) {
-      doomed_->proc->signal(SIGKILL);
-      ASSERT_NE(doomed_->proc->wait(5000ms), -1) << "prometheus did not die of SIGKILL";
+      doomed_->process()->signal(SIGKILL);
+      ASSERT_NE(doomed_->process()->wait(5000ms), -1) << "prometheus did not die of SIGKILL";
     }
     SCOPED_TRACE("observation " + std::to_string(i));
     const Observation obs = controller.observe(target, clock.now());
@@ -328,7 +290,7 @@ TEST_F(PrometheusView, PrometheusKilledMidwayTurnsEverySignalIntoAnError) {
       // Never a value: not the last one seen, not a stale one.
       EXPECT_EQ(v->status, SignalStatus::Error) << role << ": " << show(v);
       EXPECT_TRUE(std::isnan(v->value)) << role << " carries the value " << v->value;
-      EXPECT_NE(v->error.find("cannot reach prometheus at " + doomed_->url), std::string::npos) << v->error;
+      EXPECT_NE(v->error.find("cannot reach prometheus at " + doomed_->url()), std::string::npos) << v->error;
       EXPECT_NE(v->error.find("Couldn't connect to server"), std::string::npos) << v->error;
       EXPECT_NE(v->error.find("(2 attempts"), std::string::npos) << v->error;
     }
@@ -355,7 +317,7 @@ TEST_F(PrometheusView, AgentBinaryInControllerModeBecomesReady) {
       "    limits: {min_replicas: 1, max_replicas: 60}\n";
   const std::string cfg = dir.write("opspilot.yaml", "mode: dry-run\ninterval: 2s\nstale_after: 1m\n"
                                                      "http:\n  listen: \"127.0.0.1:" + std::to_string(port) +
-                                                         "\"\nprometheus:\n  url: " + main_->url +
+                                                         "\"\nprometheus:\n  url: " + main_->url() +
                                                          "\n  timeout: 2s\n  retries: 1\n  backoff: 50ms\n"
                                                          "actuator:\n  type: dry-run\njournal:\n  path: " +
                                                          dir.file("journal") + "\n" + targets);
@@ -375,7 +337,7 @@ TEST_F(PrometheusView, AgentBinaryInControllerModeBecomesReady) {
   const nlohmann::json status = nlohmann::json::parse(test::http_get(api + "/api/v1/status").body, nullptr, false);
   ASSERT_TRUE(status.is_object()) << "status is not JSON";
   EXPECT_EQ(status["mode"], "dry-run");
-  EXPECT_EQ(status["source"], "prometheus " + main_->url);
+  EXPECT_EQ(status["source"], "prometheus " + main_->url());
   EXPECT_TRUE(status["ready"].get<bool>());
   ASSERT_EQ(status["targets"].size(), 1u);
   const nlohmann::json& signals = status["targets"][0]["signals"];
@@ -386,7 +348,7 @@ TEST_F(PrometheusView, AgentBinaryInControllerModeBecomesReady) {
   // The binary read what Prometheus serves: compare with a query of our own. Its observation may
   // be up to one 2 s interval older than ours; a 30 s rate moves well under 1 % in 2 s (see the
   // comparison above), so 3 % fails only a different query or source, not the delay.
-  PrometheusSource direct(std::make_shared<PrometheusClient>(client_options(main_->url)),
+  PrometheusSource direct(std::make_shared<PrometheusClient>(client_options(main_->url())),
                           PrometheusSourceOptions{QueryTime::ServerNow, 2min});
   const Observation obs = direct.observe(checkout_target(sandbox_->base), SystemClock().now());
   ASSERT_TRUE(obs.get("load")->ok()) << show(obs.get("load"));

@@ -4,25 +4,35 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <climits>
-#include <cmath>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <type_traits>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "agent/config/duration.h"
+#include "agent/config/yaml_reader.h"
 
 namespace opspilot::agent {
 namespace {
 
 namespace msg = config_messages;
-using Keys = std::vector<std::string_view>;
+using config_yaml::child;
+using config_yaml::describe;
+using config_yaml::end_of_text_clamped;
+using config_yaml::Entry;
+using config_yaml::item;
+using config_yaml::Keys;
+using config_yaml::kNoMax;
+using config_yaml::MapView;
+using config_yaml::Reader;
 using Severity = DiagnosticSeverity;
 using Code = DiagnosticCode;
 
@@ -43,249 +53,6 @@ const Keys kRoles(kSignalRoles.begin(), kSignalRoles.end());
 const Keys kModes{"dry-run", "active"};
 const Keys kKinds(kTargetKinds.begin(), kTargetKinds.end());
 const Keys kActuators(kActuatorTypes.begin(), kActuatorTypes.end());
-
-constexpr long long kNoMax = LLONG_MAX;
-
-std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-std::string describe(const YAML::Node& n) {
-  if (n.IsMap()) return msg::got_map();
-  if (n.IsSequence()) return msg::got_list();
-  if (!n.IsDefined() || n.IsNull()) return msg::got_null();
-  const std::string& s = n.Scalar();
-  return msg::got_scalar(s.size() > 60 ? s.substr(0, 57) + "..." : s);
-}
-
-// One key of a map, first occurrence only (later duplicates are reported and ignored).
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  std::string path;
-};
-
-struct MapView {
-  std::vector<Entry> entries;
-  const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-};
-
-// Keys that exist one level down, for "it belongs under" hints.
-struct Nested {
-  std::string_view parent;
-  const Keys* keys;
-};
-
-// Walks YAML nodes, converting values and reporting problems with positions. Each read_* leaves
-// `out` untouched and returns false when the key is absent or its value is bad (already reported).
-class Reader {
- public:
-  explicit Reader(DiagnosticSink& sink) : sink_(sink) {}
-
-  void report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message) {
-    // yaml-cpp marks are 0-based (-1 when unknown); people count from 1.
-    const bool known = mark.line >= 0;
-    sink_.add(severity, code, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(path),
-              std::move(message));
-  }
-  void error(Code code, const YAML::Node& at, std::string path, std::string message) {
-    report(Severity::Error, code, at.Mark(), std::move(path), std::move(message));
-  }
-  void warning(Code code, const YAML::Node& at, std::string path, std::string message) {
-    report(Severity::Warning, code, at.Mark(), std::move(path), std::move(message));
-  }
-  // An error about the value of `e`.
-  bool bad(const Entry& e, Code code, std::string message) {
-    error(code, at(e), e.path, std::move(message));
-    return false;
-  }
-
-  SourcePos pos(const YAML::Node& n) const {
-    const YAML::Mark mark = n.Mark();
-    if (mark.line < 0) return SourcePos{sink_.file(), 0, 0};
-    return SourcePos{sink_.file(), mark.line + 1, mark.column + 1};
-  }
-
-  // Where a value's problems point: the value, or its key when the value is empty (an empty
-  // value has no text of its own to point at).
-  static const YAML::Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
-
-  // Checks `node` is a map (null counts as empty) and reports unknown and duplicate keys.
-  // `known` null: any key is accepted (open maps such as labels).
-  std::optional<MapView> map(const YAML::Node& node, const std::string& path, const Keys* known,
-                             const std::vector<Nested>& nested = {}) {
-    MapView view;
-    if (!node.IsDefined() || node.IsNull()) return view;
-    if (!node.IsMap()) {
-      error(Code::WrongType, node, path, msg::wrong_type(msg::expect_map(), describe(node)));
-      return std::nullopt;
-    }
-    for (const auto& kv : node) {  // copies: yaml-cpp's iterator hands out temporaries
-      const YAML::Node key = kv.first;
-      if (!key.IsScalar()) {
-        error(Code::WrongType, key, path, msg::wrong_type(msg::expect_key(), describe(key)));
-        continue;
-      }
-      const std::string name = key.Scalar();
-      if (const Entry* first = view.find(name)) {
-        error(Code::DuplicateKey, key, child(path, name), msg::duplicate_key(name, pos(first->key_node).line));
-      } else if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
-        unknown_key(key, name, path, *known, nested);
-      } else {
-        view.entries.push_back(Entry{name, key, kv.second, child(path, name)});
-      }
-    }
-    return view;
-  }
-
-  // map() of the value of an optional key; nullopt when the key is absent or not a map.
-  std::optional<MapView> section(const Entry* e, const Keys* known) {
-    return e != nullptr ? map(e->value, e->path, known) : std::nullopt;
-  }
-
-  bool scalar(const Entry& e, std::string_view expected, std::string& out) {
-    if (!e.value.IsScalar()) return bad(e, Code::WrongType, msg::wrong_type(expected, describe(e.value)));
-    out = e.value.Scalar();
-    return true;
-  }
-
-  bool read_string(const Entry* e, std::string& out) {
-    std::string s;
-    if (e == nullptr || !scalar(*e, msg::expect_string(), s)) return false;
-    if (s.empty()) return bad(*e, Code::EmptyValue, msg::empty_value(e->key));
-    out = std::move(s);
-    return true;
-  }
-
-  // `T`: long long or double. `text` receives the scalar as written, for messages.
-  template <class T>
-  std::optional<T> parse_number(const Entry& e, const std::string& expected, std::string& text) {
-    if (!scalar(e, expected, text)) return std::nullopt;
-    T v{};
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-    if (text.empty() || ptr != end || ec == std::errc::invalid_argument) {
-      bad(e, Code::WrongType, msg::wrong_type(expected, describe(e.value)));
-      return std::nullopt;
-    }
-    if (ec == std::errc::result_out_of_range) {  // reported by the caller's range check
-      if constexpr (std::is_floating_point_v<T>) {
-        v = std::numeric_limits<T>::quiet_NaN();
-      } else {
-        v = text.front() == '-' ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
-      }
-    }
-    return v;
-  }
-
-  template <class Int>
-  bool read_int(const Entry* e, long long lo, long long hi, Int& out) {
-    std::string text;
-    const std::optional<long long> v = e ? parse_number<long long>(*e, msg::expect_integer(), text) : std::nullopt;
-    if (!v) return false;
-    if (*v < lo || *v > hi) {
-      return bad(*e, Code::OutOfRange,
-                 msg::out_of_range(e->key, text, hi == kNoMax ? msg::int_at_least(lo) : msg::int_between(lo, hi)));
-    }
-    out = static_cast<Int>(*v);
-    return true;
-  }
-
-  bool read_number(const Entry* e, bool (*valid)(double), const std::string& expected, double& out) {
-    std::string text;
-    const std::optional<double> v = e ? parse_number<double>(*e, msg::expect_number(), text) : std::nullopt;
-    if (!v) return false;
-    if (!std::isfinite(*v) || !valid(*v)) return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, text, expected));
-    out = *v;
-    return true;
-  }
-
-  bool read_bool(const Entry* e, bool& out) {
-    std::string s;
-    if (e == nullptr || !scalar(*e, msg::expect_bool(), s)) return false;
-    // YAML 1.2 core schema spellings only: "yes"/"on" are strings there, and meant differently
-    // by different tools, so they are refused rather than guessed.
-    if (s != "true" && s != "True" && s != "TRUE" && s != "false" && s != "False" && s != "FALSE") {
-      return bad(*e, Code::WrongType, msg::wrong_type(msg::expect_bool(), describe(e->value)));
-    }
-    out = s[0] == 't' || s[0] == 'T';
-    return true;
-  }
-
-  bool read_duration(const Entry* e, Duration min, Duration& out) {
-    std::string s, reason;
-    if (e == nullptr || !scalar(*e, msg::expect_duration(), s)) return false;
-    const std::optional<Duration> d = parse_duration(s, &reason);
-    if (!d) return bad(*e, Code::BadDuration, msg::bad_duration(reason));
-    if (*d < min) {
-      return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, s, msg::duration_at_least(format_duration(min))));
-    }
-    out = *d;
-    return true;
-  }
-
-  bool read_enum(const Entry* e, const Keys& allowed, std::string& out) {
-    std::string s;
-    if (e == nullptr || !scalar(*e, msg::expect_string(), s)) return false;
-    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
-      return bad(*e, Code::BadEnum, msg::bad_enum(e->key, s, allowed));
-    }
-    out = std::move(s);
-    return true;
-  }
-
-  bool read_url(const Entry* e, std::string& out) {
-    std::string s;
-    if (!read_string(e, s)) return false;
-    if (!is_http_url(s)) return bad(*e, Code::BadUrl, msg::bad_url(s));
-    out = std::move(s);
-    return true;
-  }
-
-  // A map of strings to strings (labels, HTTP headers).
-  void read_string_map(const Entry* e, std::map<std::string, std::string>& out) {
-    const std::optional<MapView> m = section(e, nullptr);
-    if (!m) return;
-    for (const Entry& kv : m->entries) {
-      std::string v;
-      if (scalar(kv, msg::expect_string(), v)) out[kv.key] = v;
-    }
-  }
-
- private:
-  void unknown_key(const YAML::Node& key, const std::string& name, const std::string& path,
-                   const Keys& known, const std::vector<Nested>& nested) {
-    // An exact key of a nested section is a clearer hint than a spelling suggestion.
-    for (const Nested& n : nested) {
-      if (std::find(n.keys->begin(), n.keys->end(), name) != n.keys->end()) {
-        error(Code::UnknownKey, key, child(path, name), msg::misplaced_key(name, n.parent));
-        return;
-      }
-    }
-    const std::optional<std::string> suggestion = closest_match(name, known);
-    error(Code::UnknownKey, key, child(path, name), msg::unknown_key(name, suggestion.value_or("")));
-  }
-
-  DiagnosticSink& sink_;
-};
-
-// Errors found at the end of input ("end of map flow not found") are marked past the last line;
-// point just after the last non-blank character instead, so the caret has a line to sit under.
-YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text) {
-  const std::size_t last = text.find_last_not_of(" \t\r\n");
-  if (last == std::string_view::npos || mark.pos <= static_cast<int>(last)) return mark;
-  const std::size_t line_start = text.rfind('\n', last);
-  mark.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(last), '\n'));
-  mark.column = static_cast<int>(last - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
-  return mark;
-}
 
 // A key that was present but whose value was refused (and already reported).
 bool refused(const Entry* e, bool ok) { return e != nullptr && !ok; }

@@ -67,6 +67,15 @@ std::string summarize(const Decision& d) {
   if (d.action == "hold") {
     s += to_string(d.state);
     if (!d.reason.empty()) s += cat({" (", shorten(d.reason, 100), ")"});
+  } else if (d.state == DecisionState::Denied) {
+    // Say which rule refused it; "denied, denied" would tell nothing.
+    std::string by;
+    for (const auto& r : d.policy.rules)
+      if (r.verdict == policies::Verdict::Deny) {
+        by = cat({" by ", r.rule, " (", shorten(r.reason, 80), ")"});
+        break;
+      }
+    s += cat({"denied", by});
   } else {
     s += cat({verdict_word(d), ", ", to_string(d.state)});
   }

@@ -84,7 +84,7 @@ struct EvalResult {
   bool ok() const { return value.has_value(); }
 };
 
-struct Expr;  // the parsed tree, private to promql_subset.cpp
+struct Expr;  // the parsed tree, private to promql_expr.h (promql_parse.cpp, promql_eval.cpp)
 
 /// A parsed query. Immutable once parsed.
 /// Thread-safety: const methods may be called concurrently (std::regex matching is const).
