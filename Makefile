@@ -10,7 +10,7 @@ DEB_PACKAGES := cmake g++ make pkg-config python3 \
   libboost1.81-dev libcurl4-openssl-dev libyaml-cpp-dev nlohmann-json3-dev libeigen3-dev \
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus wrk curl
 
-.PHONY: all deps build test demo bench clean help
+.PHONY: all deps build test demo bench fuzz clean help
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make demo   install, build and run the agent against the sandbox; writes demo-report.md/.html"
 	@echo "make test   install, build (ASan+UBSan) and run every test"
 	@echo "make bench  install, build (Release) and run the benchmarks"
+	@echo "make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)"
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -52,6 +53,12 @@ $(BUILD_BENCH)/CMakeCache.txt:
 bench: deps $(BUILD_BENCH)/CMakeCache.txt
 	cmake --build $(BUILD_BENCH) -j $(JOBS)
 	bench/run-all.sh $(BUILD_BENCH)
+
+fuzz: deps
+	@dpkg-query -W -f='$${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q "ok installed.*ok installed" || \
+	  { if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev; }
+	tests/fuzz/run.sh build/fuzz
 
 clean:
 	rm -rf build demo-out demo-report.md demo-report.html
