@@ -100,13 +100,7 @@ void Agent::restore_from_journal() {
       if (ts->spec.name != d.target) continue;
       Decision f = d;
       if (f.state == DecisionState::Acting && config_.mode == Mode::Active) {
-        actuators::Action a;
-        a.decision_id = f.id;
-        a.kind = actuators::action_kind_from_string(f.action);
-        a.target = {f.target_kind, f.namespace_, f.target};
-        a.replicas = f.desired_replicas;
-        a.from_replicas = f.current_replicas;
-        const auto res = actuator_->apply(a);
+        const auto res = actuator_->apply(to_action(f));
         f.state = res.ok ? DecisionState::Applied : DecisionState::Failed;
         f.outcome = res.ok ? "re-applied after a restart (idempotent)" : "";
         f.error = res.error;
@@ -126,15 +120,20 @@ std::vector<Decision> Agent::tick_all() {
   std::vector<Decision> out;
   for (auto& ts : targets_) {
     out.push_back(reconciler_->tick(*ts));
-    const SignalValue* load = ts->last_observation.get("load");
-    if (load && load->ok()) ready_ = true;
   }
-  metrics_.ready.Set(ready_ ? 1 : 0);
   update_source_metrics();
   return out;
 }
 
 void Agent::update_source_metrics() {
+  // Ready once any target's load has been observed.
+  for (auto& ts : targets_) {
+    if (ready_) break;
+    std::lock_guard lock(ts->status_mu);
+    const SignalValue* load = ts->last_observation.get("load");
+    if (load && load->ok()) ready_ = true;
+  }
+  metrics_.ready.Set(ready_ ? 1 : 0);
   const SourceStats s = source_->source_stats();
   auto bump = [](prometheus::Counter& c, double total) {
     if (total > c.Value()) c.Increment(total - c.Value());
@@ -175,10 +174,6 @@ int Agent::run() {
     std::cerr << "opspilot: serving on " << server->address() << "\n";
   }
 
-  // Readiness and source counters follow every tick.
-  reconciler_->on_decision([this](const Decision& d) {
-    if (options_.on_decision) options_.on_decision(d);
-  });
   ReconcileLoop loop(io, *reconciler_, targets_, *clock_, config_.interval, &metrics_);
   auto work = boost::asio::make_work_guard(io);
 
@@ -208,18 +203,12 @@ int Agent::run() {
   }
   if (stop_requested_) boost::asio::post(io, shutdown);
 
-  // Watch readiness and source counters once a second of real time.
+  // Refresh readiness and the source counters every 200 ms of real time.
   boost::asio::steady_timer watch(io);
   std::function<void()> arm = [&] {
     watch.expires_after(std::chrono::milliseconds(200));
     watch.async_wait([&](const boost::system::error_code& ec) {
       if (ec || shutting_down) return;
-      for (auto& ts : targets_) {
-        std::lock_guard lock(ts->status_mu);
-        const SignalValue* load = ts->last_observation.get("load");
-        if (load && load->ok()) ready_ = true;
-      }
-      metrics_.ready.Set(ready_ ? 1 : 0);
       update_source_metrics();
       arm();
     });

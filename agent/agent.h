@@ -68,6 +68,7 @@ class Agent {
  private:
   void restore_from_journal();
   void install_routes(HttpServer& server);
+  /// Readiness, source and series-store counters, refreshed after ticks.
   void update_source_metrics();
 
   Config config_;

@@ -9,6 +9,8 @@ namespace {
 
 std::string series_id(const TargetSpec& t, const std::string& role) { return t.name + "/" + role; }
 
+}  // namespace
+
 actuators::Action to_action(const Decision& d) {
   actuators::Action a;
   a.decision_id = d.id;
@@ -18,6 +20,8 @@ actuators::Action to_action(const Decision& d) {
   a.from_replicas = d.current_replicas;
   return a;
 }
+
+namespace {
 
 double value_or_nan(const Observation& o, const std::string& role) {
   const SignalValue* s = o.get(role);
@@ -66,7 +70,7 @@ Decision Reconciler::tick(TargetState& ts) {
                " — no action on missing or stale data";
     record(ts, d, false);
   } else {
-    d.prediction = predict(ts, obs, now);
+    d.prediction = predict(ts, now);
     if (ts.in_flight) {
       d.state = DecisionState::Held;
       d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
@@ -140,7 +144,7 @@ Observation Reconciler::observe(TargetState& ts, TimePoint now) {
   return obs;
 }
 
-Prediction Reconciler::predict(TargetState& ts, const Observation&, TimePoint now) {
+Prediction Reconciler::predict(TargetState& ts, TimePoint now) {
   const Duration h = horizon(ts.spec);
   const auto history = s_.store->range(series_id(ts.spec, "load"), now - std::chrono::hours(1), now);
   std::vector<Point> points;

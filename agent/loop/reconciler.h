@@ -30,6 +30,9 @@ struct Stages {
   Timeline* timeline = nullptr;  // optional
 };
 
+/// The action a decision asks the actuator for (its id is the idempotency key).
+actuators::Action to_action(const Decision& d);
+
 /// Thread-safety: tick() for different TargetStates may run concurrently (each on its strand);
 /// the shared stages are thread-safe.
 class Reconciler {
@@ -46,7 +49,7 @@ class Reconciler {
  private:
   void verify_in_flight(TargetState& ts, TimePoint now);
   Observation observe(TargetState& ts, TimePoint now);
-  Prediction predict(TargetState& ts, const Observation& obs, TimePoint now);
+  Prediction predict(TargetState& ts, TimePoint now);
   void decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
   bool record(TargetState& ts, Decision& d, bool force);
   void act(TargetState& ts, Decision& d, TimePoint now);

@@ -140,7 +140,6 @@ std::string render_svg(const Chart& c) {
   for (const auto& s : c.series) {
     o << "<path fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"" << s.width << "\" d=\"";
     bool pen = false;
-    double prev_y = 0;
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!std::isfinite(s.y[i])) { pen = false; continue; }
       const double px = X(s.x[i]), py = s.right_axis ? YR(s.y[i]) : YL(s.y[i]);
@@ -148,9 +147,7 @@ std::string render_svg(const Chart& c) {
       else if (s.step) o << "H" << num(px) << "V" << num(py);
       else o << "L" << num(px) << "," << num(py);
       pen = true;
-      prev_y = py;
     }
-    (void)prev_y;
     o << "\"><title>" << esc(s.name) << "</title></path>";
   }
   // Legend.
