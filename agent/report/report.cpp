@@ -233,15 +233,16 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
   out->markdown = md.str();
 
   std::ostringstream h;
-  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>" << in.title
+  const auto e = [](const std::string& t) { return html_escape(t); };
+  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>" << e(in.title)
     << "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:4px 8px}"
        "th{background:#f4f4f4}.chart{margin:1em 0}</style></head><body>";
-  h << "<h1>" << in.title << "</h1>";
+  h << "<h1>" << e(in.title) << "</h1>";
   h << "<p>Every chart is drawn from the agent's own timeline and journal. Dashed lines are actions "
        "(hover for the decision).</p>";
   for (const auto& [n, t] : targets) {
-    h << "<h2>" << n << "</h2>";
+    h << "<h2>" << e(n) << "</h2>";
     h << "<div class=\"chart\">" << render_svg(load_chart(t)) << "</div>";
     h << "<div class=\"chart\">" << render_svg(replica_chart(t, actions[n])) << "</div>";
   }
@@ -249,7 +250,7 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
   h << "<h2>Summary</h2><table><tr><th>target</th><th>mean load</th><th>peak load</th><th>replicas</th>"
        "<th>replica-hours</th><th>SLO-violation minutes</th><th>interval coverage</th></tr>";
   for (const auto& [n, t] : targets)
-    h << "<tr><td>" << n << "</td><td>" << fmt("%.1f", t.load_mean) << "</td><td>" << fmt("%.1f", t.load_peak)
+    h << "<tr><td>" << e(n) << "</td><td>" << fmt("%.1f", t.load_mean) << "</td><td>" << fmt("%.1f", t.load_peak)
       << "</td><td>" << t.min_replicas << "–" << t.max_replicas << "</td><td>" << fmt("%.1f", t.replica_hours)
       << "</td><td>" << fmt("%.0f", t.slo_minutes) << "</td><td>"
       << (t.forecasts ? fmt("%.1f%%", 100.0 * t.covered / t.forecasts) : std::string("n/a")) << "</td></tr>";
@@ -257,9 +258,9 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
        "<th>state</th><th>why</th></tr>";
   for (const auto& [target, list] : actions)
     for (const Decision* d : list)
-      h << "<tr><td>" << utc(to_unix_seconds(d->created)) << "</td><td>" << target << "</td><td>" << d->id
+      h << "<tr><td>" << utc(to_unix_seconds(d->created)) << "</td><td>" << e(target) << "</td><td>" << e(d->id)
         << "</td><td>" << d->action << " " << d->current_replicas << " → " << d->desired_replicas
-        << "</td><td>" << to_string(d->state) << "</td><td>" << d->reason << "</td></tr>";
+        << "</td><td>" << to_string(d->state) << "</td><td>" << e(d->reason) << "</td></tr>";
   h << "</table></body></html>\n";
   out->html = h.str();
   return true;

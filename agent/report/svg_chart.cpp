@@ -8,9 +8,8 @@
 #include <sstream>
 
 namespace opspilot::agent {
-namespace {
 
-std::string esc(const std::string& s) {
+std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     if (c == '<') o += "&lt;";
@@ -21,6 +20,8 @@ std::string esc(const std::string& s) {
   }
   return o;
 }
+
+namespace {
 
 struct Range {
   double lo = std::numeric_limits<double>::infinity();
@@ -73,10 +74,10 @@ std::string render_svg(const Chart& c) {
   }
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << c.width << " " << c.height
-    << "\" width=\"100%\" role=\"img\" aria-label=\"" << esc(c.title) << "\">";
+    << "\" width=\"100%\" role=\"img\" aria-label=\"" << html_escape(c.title) << "\">";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>";
   o << "<text x=\"" << ml << "\" y=\"18\" font-size=\"14\" font-family=\"sans-serif\" font-weight=\"bold\">"
-    << esc(c.title) << "</text>";
+    << html_escape(c.title) << "</text>";
   if (!xr.ok()) {
     o << "<text x=\"" << ml << "\" y=\"" << mt + ph / 2 << "\" font-family=\"sans-serif\">no data</text></svg>";
     return o.str();
@@ -111,9 +112,9 @@ std::string render_svg(const Chart& c) {
       << time_label(xv, xr.hi - xr.lo) << "</text>";
   }
   o << "<text x=\"12\" y=\"" << mt + ph / 2 << "\" transform=\"rotate(-90 12 " << mt + ph / 2
-    << ")\" text-anchor=\"middle\">" << esc(c.left_label) << "</text>";
+    << ")\" text-anchor=\"middle\">" << html_escape(c.left_label) << "</text>";
   o << "<text x=\"" << c.width - 10 << "\" y=\"" << mt + ph / 2 << "\" transform=\"rotate(90 "
-    << c.width - 10 << " " << mt + ph / 2 << ")\" text-anchor=\"middle\">" << esc(c.right_label) << "</text>";
+    << c.width - 10 << " " << mt + ph / 2 << ")\" text-anchor=\"middle\">" << html_escape(c.right_label) << "</text>";
   o << "</g>";
 
   for (const auto& b : c.bands) {
@@ -127,14 +128,14 @@ std::string render_svg(const Chart& c) {
         o << "<polygon fill=\"" << b.color << "\" fill-opacity=\"0.25\" stroke=\"none\" points=\"";
         for (size_t k = i; k < j; ++k) o << num(X(b.x[k])) << "," << num(YL(b.upper[k])) << " ";
         for (size_t k = j; k-- > i;) o << num(X(b.x[k])) << "," << num(YL(b.lower[k])) << " ";
-        o << "\"><title>" << esc(b.name) << "</title></polygon>";
+        o << "\"><title>" << html_escape(b.name) << "</title></polygon>";
       }
       i = j;
     }
   }
   for (const auto& m : c.markers) {
     o << "<line x1=\"" << num(X(m.x)) << "\" x2=\"" << num(X(m.x)) << "\" y1=\"" << mt << "\" y2=\""
-      << mt + ph << "\" stroke=\"" << m.color << "\" stroke-dasharray=\"3,3\"><title>" << esc(m.label)
+      << mt + ph << "\" stroke=\"" << m.color << "\" stroke-dasharray=\"3,3\"><title>" << html_escape(m.label)
       << "</title></line>";
   }
   for (const auto& s : c.series) {
@@ -148,19 +149,19 @@ std::string render_svg(const Chart& c) {
       else o << "L" << num(px) << "," << num(py);
       pen = true;
     }
-    o << "\"><title>" << esc(s.name) << "</title></path>";
+    o << "\"><title>" << html_escape(s.name) << "</title></path>";
   }
   // Legend.
   double lx = ml;
   o << "<g font-family=\"sans-serif\" font-size=\"11\">";
   for (const auto& b : c.bands) {
     o << "<rect x=\"" << lx << "\" y=\"25\" width=\"12\" height=\"10\" fill=\"" << b.color
-      << "\" fill-opacity=\"0.3\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << esc(b.name) << "</text>";
+      << "\" fill-opacity=\"0.3\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << html_escape(b.name) << "</text>";
     lx += 22 + 6.5 * static_cast<double>(b.name.size());
   }
   for (const auto& s : c.series) {
     o << "<line x1=\"" << lx << "\" x2=\"" << lx + 12 << "\" y1=\"30\" y2=\"30\" stroke=\"" << s.color
-      << "\" stroke-width=\"2\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << esc(s.name) << "</text>";
+      << "\" stroke-width=\"2\"/><text x=\"" << lx + 16 << "\" y=\"34\">" << html_escape(s.name) << "</text>";
     lx += 22 + 6.5 * static_cast<double>(s.name.size());
   }
   o << "</g></svg>";

@@ -39,4 +39,7 @@ struct Chart {
 
 std::string render_svg(const Chart& chart);
 
+/// Text made safe for HTML and SVG: & < > " escaped.
+std::string html_escape(const std::string& s);
+
 }  // namespace opspilot::agent
