@@ -135,15 +135,7 @@ class PrometheusClientLive : public ::testing::Test {
 
   void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
 
-
-  static PrometheusClientOptions options() {
-    PrometheusClientOptions o;
-    o.url = url_;
-    o.timeout = 5s;
-    o.retry.attempts = 2;
-    o.retry.base = 50ms;
-    return o;
-  }
+  static PrometheusClientOptions options() { return test::client_options(url_, 5s, 50ms); }
 
   static inline std::unique_ptr<test::PrometheusServer> prom_;
   static inline std::string url_;

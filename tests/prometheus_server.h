@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/source/prometheus_client.h"
 #include "tests/test_support.h"
 
 namespace opspilot::test {
@@ -68,5 +69,16 @@ class PrometheusServer {
   std::string error_;
   std::unique_ptr<ChildProcess> proc_;
 };
+
+/// Client options for the suites: two attempts, so a retry path runs but failures stay quick.
+inline agent::PrometheusClientOptions client_options(const std::string& url, std::chrono::milliseconds timeout,
+                                                     std::chrono::milliseconds backoff) {
+  agent::PrometheusClientOptions o;
+  o.url = url;
+  o.timeout = timeout;
+  o.retry.attempts = 2;
+  o.retry.base = backoff;
+  return o;
+}
 
 }  // namespace opspilot::test

@@ -62,12 +62,7 @@ TargetSpec checkout_target(const std::string& sandbox_base) {
 }
 
 PrometheusClientOptions client_options(const std::string& url) {
-  PrometheusClientOptions o;
-  o.url = url;
-  o.timeout = 2000ms;
-  o.retry.attempts = 2;
-  o.retry.base = 20ms;
-  return o;
+  return test::client_options(url, 2000ms, 20ms);
 }
 
 /// Waits until `p` answers /-/ready and the load query returns a value (rate() needs two
