@@ -68,14 +68,27 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
       observations_(prometheus::BuildCounter().Name("opspilot_observations_total").Help("Observations by target and result").Register(*r)),
       forecast_error_(prometheus::BuildGauge()
                           .Name("opspilot_forecast_abs_pct_error")
-                          .Help("Live forecast accuracy: EWMA of absolute percentage error, scored when each forecast came due")
+                          .Help("Live forecast accuracy: mean absolute percentage error of the last 288 forecasts, scored when each came due")
                           .Register(*r)),
       forecast_coverage_(prometheus::BuildGauge()
                              .Name("opspilot_forecast_interval_coverage")
-                             .Help("Live share of actual values inside the forecast interval (EWMA)")
+                             .Help("Live share of actual values inside the forecast interval, last 288 forecasts")
                              .Register(*r)),
       forecasts_scored_(prometheus::BuildGauge().Name("opspilot_forecasts_scored").Help("Forecasts scored so far").Register(*r)),
-      last_tick_(prometheus::BuildGauge().Name("opspilot_last_tick_timestamp_seconds").Help("Clock time of the last tick per target").Register(*r)) {
+      last_tick_(prometheus::BuildGauge().Name("opspilot_last_tick_timestamp_seconds").Help("Clock time of the last tick per target").Register(*r)),
+      forecast_mase_(prometheus::BuildGauge()
+                         .Name("opspilot_forecast_mase")
+                         .Help("Live forecast MASE against the naive forecast at the same horizon, last 288 forecasts (below 1: better than naive)")
+                         .Register(*r)),
+      incident_risk_(prometheus::BuildGauge().Name("opspilot_incident_risk").Help("Incident risk per target, 0 to 1").Register(*r)),
+      detection_alarms_(prometheus::BuildGauge()
+                            .Name("opspilot_detection_alarms")
+                            .Help("Alarm episodes judged against confirmed incidents, by result (true, all)")
+                            .Register(*r)),
+      detection_incidents_(prometheus::BuildGauge()
+                               .Name("opspilot_detection_incidents")
+                               .Help("Confirmed incidents, by result (detected, all)")
+                               .Register(*r)) {
   prometheus::BuildGauge()
       .Name("opspilot_build_info")
       .Help("Build information")
@@ -99,6 +112,12 @@ AgentMetrics::TargetHandles& AgentMetrics::target(const std::string& name) {
       &forecast_coverage_.Add({{"target", name}}),
       &forecasts_scored_.Add({{"target", name}}),
       &last_tick_.Add({{"target", name}}),
+      &forecast_mase_.Add({{"target", name}}),
+      &incident_risk_.Add({{"target", name}}),
+      &detection_alarms_.Add({{"target", name}, {"result", "all"}}),
+      &detection_alarms_.Add({{"target", name}, {"result", "true"}}),
+      &detection_incidents_.Add({{"target", name}, {"result", "all"}}),
+      &detection_incidents_.Add({{"target", name}, {"result", "detected"}}),
   };
   return targets_.emplace(name, h).first->second;
 }

@@ -31,6 +31,12 @@ class AgentMetrics {
     prometheus::Gauge* forecast_interval_coverage;
     prometheus::Gauge* forecasts_scored;
     prometheus::Gauge* last_tick_timestamp;
+    prometheus::Gauge* forecast_mase;
+    prometheus::Gauge* incident_risk;
+    prometheus::Gauge* detection_alarms;
+    prometheus::Gauge* detection_true_alarms;
+    prometheus::Gauge* detection_incidents;
+    prometheus::Gauge* detection_detected;
   };
   TargetHandles& target(const std::string& name);
 
@@ -70,6 +76,10 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>& forecast_coverage_;
   prometheus::Family<prometheus::Gauge>& forecasts_scored_;
   prometheus::Family<prometheus::Gauge>& last_tick_;
+  prometheus::Family<prometheus::Gauge>& forecast_mase_;
+  prometheus::Family<prometheus::Gauge>& incident_risk_;
+  prometheus::Family<prometheus::Gauge>& detection_alarms_;
+  prometheus::Family<prometheus::Gauge>& detection_incidents_;
   std::mutex mu_;
   std::map<std::string, TargetHandles> targets_;
   std::map<std::string, prometheus::Counter*> cache_;

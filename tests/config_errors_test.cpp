@@ -62,6 +62,34 @@ targets:
   EXPECT_EQ(msg::wrong_type(msg::expect_duration(), msg::got_map()), "expected a duration such as \"15s\", got a map");
 }
 
+TEST(ConfigLoader, ForecastAndSloSettingsAreCheckedWithPositions) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x), incident: max(alerts)}
+    forecast: {model: arima, step: 0s, level: 95, min_coverage: 1.5, max_mase: -1}
+    slo: {objective: 100, window: 10m, latecny: 1s}
+)");
+  expect_diag(r, 5, 23, DiagnosticCode::BadEnum, "targets[0].forecast.model",
+              msg::bad_enum("model", "arima", {"auto", "linear-trend"}));
+  expect_diag(r, 5, 36, DiagnosticCode::OutOfRange, "targets[0].forecast.step",
+              msg::out_of_range("step", "0s", msg::duration_at_least("1s")));
+  expect_diag(r, 5, 47, DiagnosticCode::OutOfRange, "targets[0].forecast.level",
+              msg::out_of_range("level", "95", msg::number_level()));
+  expect_diag(r, 5, 65, DiagnosticCode::OutOfRange, "targets[0].forecast.min_coverage",
+              msg::out_of_range("min_coverage", "1.5", msg::number_ratio()));
+  expect_diag(r, 5, 80, DiagnosticCode::OutOfRange, "targets[0].forecast.max_mase",
+              msg::out_of_range("max_mase", "-1", msg::number_non_negative()));
+  expect_diag(r, 6, 22, DiagnosticCode::OutOfRange, "targets[0].slo.objective",
+              msg::out_of_range("objective", "100", msg::number_percent()));
+  expect_diag(r, 6, 35, DiagnosticCode::OutOfRange, "targets[0].slo.window",
+              msg::out_of_range("window", "10m", msg::duration_at_least("1h")));
+  expect_diag(r, 6, 40, DiagnosticCode::UnknownKey, "targets[0].slo.latecny",
+              msg::unknown_key("latecny", "latency"));
+  EXPECT_EQ(r.error_count(), 8u) << r.report();
+}
+
 TEST(ConfigLoader, TargetsMustBeAListOfMaps) {
   expect_diag(load("targets: web\n"), 1, 10, DiagnosticCode::WrongType, "targets",
               msg::wrong_type(msg::expect_list(), "\"web\""));

@@ -384,5 +384,40 @@ TEST(ConfigExamples, BothExampleFilesLoadWithoutErrorsOrWarnings) {
   ASSERT_FALSE(controller.config.targets.empty());
 }
 
+TEST(ConfigLoader, ReadsForecastAndSloSettings) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x), errors: sum(e), incident: max(alerts)}
+    forecast: {model: linear-trend, step: 5m, history: 14d, refit_every: 6h, level: 0.9,
+               max_mase: 1.2, min_coverage: 0.8, min_scored: 50}
+    slo: {objective: 99.95, window: 28d, latency: 300ms}
+  - name: api
+    scrape: http://127.0.0.1:9464/services/api/metrics
+    metrics: {load: sum(x)}
+)");
+  ASSERT_TRUE(r.ok()) << r.report();
+  const TargetSpec& t = r.config.targets[0];
+  EXPECT_EQ(t.forecast.model, "linear-trend");
+  EXPECT_EQ(t.forecast.step, std::chrono::minutes(5));
+  EXPECT_EQ(t.forecast.history, std::chrono::hours(14 * 24));
+  EXPECT_EQ(t.forecast.refit_every, std::chrono::hours(6));
+  EXPECT_DOUBLE_EQ(t.forecast.level, 0.9);
+  EXPECT_DOUBLE_EQ(t.forecast.max_mase, 1.2);
+  EXPECT_DOUBLE_EQ(t.forecast.min_coverage, 0.8);
+  EXPECT_EQ(t.forecast.min_scored, 50);
+  EXPECT_DOUBLE_EQ(t.slo.objective, 99.95);
+  EXPECT_EQ(t.slo.window, std::chrono::hours(28 * 24));
+  EXPECT_DOUBLE_EQ(t.slo.latency_seconds, 0.3);
+  EXPECT_EQ(t.signals.count("incident"), 1u);
+  // Defaults: seasonal models, no accuracy floor, no SLO.
+  const TargetSpec& d = r.config.targets[1];
+  EXPECT_EQ(d.forecast.model, "auto");
+  EXPECT_EQ(d.forecast.step, std::chrono::minutes(1));
+  EXPECT_DOUBLE_EQ(d.forecast.max_mase, 0);
+  EXPECT_DOUBLE_EQ(d.slo.objective, 0);
+}
+
 }  // namespace
 }  // namespace opspilot::agent

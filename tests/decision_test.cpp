@@ -34,6 +34,15 @@ Decision full_decision() {
   d.observed.push_back(
       {"errors", "sum(rate(errors_total[1m]))", "missing", std::nan(""), 0, "no series matched"});
   d.prediction = {"holt-winters(daily)", true, 120, 1500, 1400, 1600.5, 0.9, 0.82, "seasonal fit"};
+  d.prediction.accuracy = {240, 200, 0.73, 0.94, 0.051};
+  d.prediction.trusted = false;
+  d.incident.assessed = true;
+  d.incident.risk = 0.71;
+  d.incident.level = "warning";
+  d.incident.summary = "latency far above its seasonal expectation";
+  d.incident.drivers.push_back({"seasonal-residual", "checkout/latency", 0.8, 0.9, 0.2, 7.5, "robust z",
+                                TimePoint(Duration(1'714'557'500'000)),
+                                "checkout/latency 0.9 is 7.5 robust z above the expected 0.2 since 09:58:20"});
   d.policy_checked = true;
   d.policy.verdict = policies::Verdict::Allow;
   d.policy.replicas = 5;
@@ -127,6 +136,19 @@ TEST(Decision, JsonRoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(back.prediction.level, 0.9);
   EXPECT_DOUBLE_EQ(back.prediction.confidence, 0.82);
   EXPECT_EQ(back.prediction.note, "seasonal fit");
+  EXPECT_EQ(back.prediction.accuracy.scored, 240u);
+  EXPECT_EQ(back.prediction.accuracy.window, 200u);
+  EXPECT_DOUBLE_EQ(back.prediction.accuracy.mase, 0.73);
+  EXPECT_DOUBLE_EQ(back.prediction.accuracy.coverage, 0.94);
+  EXPECT_FALSE(back.prediction.trusted);
+  EXPECT_TRUE(back.incident.assessed);
+  EXPECT_DOUBLE_EQ(back.incident.risk, 0.71);
+  EXPECT_EQ(back.incident.level, "warning");
+  ASSERT_EQ(back.incident.drivers.size(), 1u);
+  EXPECT_EQ(back.incident.drivers[0].series, "checkout/latency");
+  EXPECT_DOUBLE_EQ(back.incident.drivers[0].deviation, 7.5);
+  EXPECT_EQ(back.incident.drivers[0].since, d.incident.drivers[0].since);
+  EXPECT_EQ(back.incident.drivers[0].explanation, d.incident.drivers[0].explanation);
   EXPECT_TRUE(back.policy_checked);
   EXPECT_EQ(back.policy.verdict, policies::Verdict::Allow);
   EXPECT_EQ(back.policy.replicas, 5);
@@ -214,6 +236,8 @@ TEST(Decision, ExplainMentionsEveryPart) {
         // predicted
         std::string("holt-winters(daily)"), std::string("2 min 0 s"), std::string("expected 1500"),
         std::string("90% interval 1400 to 1600.5"), std::string("confidence 0.82"),
+        std::string("MASE 0.73, interval coverage 94%"), std::string("below the accuracy floor"),
+        std::string("Incident risk: 0.71 (warning)"), d.incident.drivers[0].explanation,
         // proposed and why
         std::string("scale from 3 to 6 replicas"), d.reason,
         // policy

@@ -66,20 +66,3 @@ TEST(LinearTrendPredictor, IntervalsAreCalibratedOnNoisyData) {
   EXPECT_GT(coverage, 0.90);
   EXPECT_LT(coverage, 0.99);
 }
-
-TEST(ForecastScorer, ScoresForecastsWhenTheyComeDue) {
-  ForecastScorer s;
-  Prediction p;
-  p.enough_data = true;
-  p.mean = 100;
-  p.lower = 90;
-  p.upper = 110;
-  const TimePoint t0(Duration(0));
-  s.remember(t0 + 60s, p);
-  s.score(t0 + 30s, 100);
-  EXPECT_EQ(s.scored(), 0u);
-  s.score(t0 + 60s, 120);
-  EXPECT_EQ(s.scored(), 1u);
-  EXPECT_NEAR(s.abs_pct_error(), 20.0 / 120.0, 1e-9);
-  EXPECT_DOUBLE_EQ(s.coverage(), 0.0);
-}

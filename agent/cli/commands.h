@@ -14,6 +14,8 @@ int cmd_plan(const Args& args);
 int cmd_decisions(const Args& args);
 int cmd_explain(const Args& args);
 int cmd_report(const Args& args);
+int cmd_forecast(const Args& args);
+int cmd_detect(const Args& args);
 int main(int argc, char** argv);
 
 /// Parsed `--flag value` / `--flag=value` / `-c value` options and positional arguments.

@@ -20,6 +20,11 @@ commands:
   report [-c FILE | --journal DIR --timeline CSV] [--out report.md] [--html report.html]
          [--title T] [--latency-slo 0.5] [--error-slo 0.01]
                                         Markdown and HTML report with charts
+  forecast --input FILE --horizon H [--time-column timestamp] [--value-column value]
+           [--season auto|P,...] [--level 80,95] [--output OUT.csv]
+                                        forecast a CSV series with calibrated intervals
+  detect --input FILE [--time-column timestamp] [--value-column value[,value2...]]
+         [--output OUT.csv]             causal anomaly scores for a CSV series
   version                               print the version
 )";
 
@@ -38,6 +43,8 @@ int main(int argc, char** argv) {
   if (cmd == "decisions") return cmd_decisions(args);
   if (cmd == "explain") return cmd_explain(args);
   if (cmd == "report") return cmd_report(args);
+  if (cmd == "forecast") return cmd_forecast(args);
+  if (cmd == "detect") return cmd_detect(args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "opspilot " << OPSPILOT_VERSION << "\n";
     return 0;

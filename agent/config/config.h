@@ -41,6 +41,32 @@ struct LimitsSpec {
   Duration cooldown_down{std::chrono::minutes(5)};
 };
 
+/// How the load forecast is made and when it is trusted (`targets[].forecast`).
+struct ForecastSpec {
+  /// auto: seasonal models (Holt-Winters, Theta, seasonal AR, seasonal naive) chosen by
+  /// rolling-origin validation and updated every tick; linear-trend: the short-window OLS trend.
+  std::string model = "auto";
+  Duration step{std::chrono::minutes(1)};        // the forecaster's sampling step
+  Duration history{std::chrono::hours(24)};      // how much history a fit uses
+  Duration refit_every{std::chrono::hours(1)};   // refit and re-select this often
+  double level = 0.95;       // the two-sided band the planner sizes for (its upper bound)
+  /// The accuracy floor: when the live, rolling MASE is above `max_mase` or the band's coverage
+  /// below `min_coverage` (after `min_scored` forecasts were scored), the planner ignores the
+  /// forecast and falls back to the reactive rule. 0 = no floor.
+  double max_mase = 0;
+  double min_coverage = 0;
+  int min_scored = 20;
+};
+
+/// The service level objective, for the burn-rate part of incident risk (`targets[].slo`).
+struct SloSpec {
+  /// Percent of good events, e.g. 99.9; 0 = no SLO. Good events are requests that succeed
+  /// (1 - errors/load) and, with `latency_seconds`, intervals whose p99 latency stays under it.
+  double objective = 0;
+  Duration window{std::chrono::hours(24 * 30)};  // the error budget's period
+  double latency_seconds = 0; // p99 latency above this counts as an SLO breach; 0 = none
+};
+
 struct TargetSpec {
   std::string name;
   std::string kind = "Deployment";  // Deployment | StatefulSet | AutoScalingGroup
@@ -48,12 +74,15 @@ struct TargetSpec {
   std::map<std::string, std::string> labels;
   /// Sidecar mode: the workload's own metrics endpoint. Empty in controller mode.
   std::string scrape_url;
-  /// Signals by role: load (required), replicas, ready_replicas, saturation, latency, errors.
+  /// Signals by role: load (required), replicas, ready_replicas, saturation, latency, errors,
+  /// incident (> 0 while an incident is confirmed, e.g. from ALERTS: scores the detectors).
   std::map<std::string, SignalSpec> signals;
   CapacitySpec capacity;
   LimitsSpec limits;
   Duration readiness_delay{std::chrono::minutes(2)};  // time a new replica needs to become ready
   Duration scale_down_window{std::chrono::minutes(5)};
+  ForecastSpec forecast;
+  SloSpec slo;
   SourcePos pos;
 };
 

@@ -154,6 +154,9 @@ inline std::string duration_at_least(std::string_view min) {
 inline std::string number_positive_at_most_one() { return "a number in (0, 1]"; }
 inline std::string number_positive() { return "a number greater than 0"; }
 inline std::string number_non_negative() { return "a number of at least 0"; }
+inline std::string number_level() { return "a number in (0, 1), e.g. 0.95"; }
+inline std::string number_ratio() { return "a number in [0, 1]"; }
+inline std::string number_percent() { return "a percentage in (0, 100), e.g. 99.9"; }
 
 inline std::string missing_key(std::string_view key) { return "missing required key " + q(key); }
 inline std::string missing_key_for(std::string_view key, std::string_view why) {

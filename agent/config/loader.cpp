@@ -45,7 +45,12 @@ const Keys kScrapeKeys{"timeout", "retries"};
 const Keys kJournalKeys{"path", "fsync", "record_every_tick", "max_segment_bytes", "max_segments"};
 const Keys kClockKeys{"speed", "start"};
 const Keys kTargetKeys{"name",    "kind",     "namespace", "labels",          "scrape",
-                       "metrics", "capacity", "limits",    "readiness_delay", "scale_down_window"};
+                       "metrics", "capacity", "limits",    "readiness_delay", "scale_down_window",
+                       "forecast", "slo"};
+const Keys kForecastKeys{"model",    "step",         "history",    "refit_every",
+                         "level",    "max_mase",     "min_coverage", "min_scored"};
+const Keys kSloKeys{"objective", "window", "latency"};
+const Keys kForecastModelNames(kForecastModels.begin(), kForecastModels.end());
 const Keys kCapacityKeys{"per_replica", "target_utilization"};
 const Keys kLimitsKeys{"min_replicas",  "max_replicas", "max_step_up",
                        "max_step_down", "cooldown_up",  "cooldown_down"};
@@ -59,6 +64,33 @@ bool refused(const Entry* e, bool ok) { return e != nullptr && !ok; }
 bool positive(double v) { return v > 0; }
 bool non_negative(double v) { return v >= 0; }
 bool utilization(double v) { return v > 0 && v <= 1; }
+bool level(double v) { return v > 0 && v < 1; }
+bool ratio(double v) { return v >= 0 && v <= 1; }
+bool percent(double v) { return v > 0 && v < 100; }
+
+void load_forecast(Reader& r, const Entry* e, ForecastSpec& f) {
+  const std::optional<MapView> m = r.section(e, &kForecastKeys);
+  if (!m) return;
+  r.read_enum(m->find("model"), kForecastModelNames, f.model);
+  r.read_duration(m->find("step"), std::chrono::seconds(1), f.step);
+  r.read_duration(m->find("history"), std::chrono::minutes(1), f.history);
+  r.read_duration(m->find("refit_every"), std::chrono::minutes(1), f.refit_every);
+  r.read_number(m->find("level"), level, msg::number_level(), f.level);
+  r.read_number(m->find("max_mase"), non_negative, msg::number_non_negative(), f.max_mase);
+  r.read_number(m->find("min_coverage"), ratio, msg::number_ratio(), f.min_coverage);
+  r.read_int(m->find("min_scored"), 1, 1'000'000, f.min_scored);
+}
+
+void load_slo(Reader& r, const Entry* e, SloSpec& s) {
+  const std::optional<MapView> m = r.section(e, &kSloKeys);
+  if (!m) return;
+  r.read_number(m->find("objective"), percent, msg::number_percent(),
+                s.objective);
+  r.read_duration(m->find("window"), std::chrono::hours(1), s.window);
+  Duration latency{0};
+  if (r.read_duration(m->find("latency"), Duration(1), latency))
+    s.latency_seconds = std::chrono::duration<double>(latency).count();
+}
 
 void load_prometheus(Reader& r, const Entry* e, PrometheusSpec& p) {
   const std::optional<MapView> m = r.section(e, &kPrometheusKeys);
@@ -152,7 +184,8 @@ void load_metrics(Reader& r, const Entry* e, const YAML::Node& target, const std
 void load_target(Reader& r, const YAML::Node& node, const std::string& path, bool controller, TargetSpec& t) {
   const std::optional<MapView> m = r.map(
       node, path, &kTargetKeys,
-      {{"limits", &kLimitsKeys}, {"capacity", &kCapacityKeys}, {"metrics", &kRoles}});
+      {{"limits", &kLimitsKeys}, {"capacity", &kCapacityKeys}, {"metrics", &kRoles},
+       {"forecast", &kForecastKeys}, {"slo", &kSloKeys}});
   t.pos = r.pos(node);
   if (!m) return;
   if (const Entry* name = m->find("name")) {
@@ -181,6 +214,8 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
   load_limits(r, m->find("limits"), t.limits);
   r.read_duration(m->find("readiness_delay"), Duration(0), t.readiness_delay);
   r.read_duration(m->find("scale_down_window"), Duration(0), t.scale_down_window);
+  load_forecast(r, m->find("forecast"), t.forecast);
+  load_slo(r, m->find("slo"), t.slo);
 
   const std::string& label = t.name.empty() ? path : t.name;
   if (controller && scrape != nullptr) {

@@ -43,8 +43,10 @@ LoadResult load_config_file(const std::string& path);
 LoadResult load_config_string(std::string_view text, const std::string& virtual_name = "<config>");
 
 /// The signal roles a target's `metrics` may define; "load" is required.
-inline constexpr std::array<std::string_view, 6> kSignalRoles{
-    "load", "replicas", "ready_replicas", "saturation", "latency", "errors"};
+inline constexpr std::array<std::string_view, 7> kSignalRoles{
+    "load", "replicas", "ready_replicas", "saturation", "latency", "errors", "incident"};
+/// Forecast models (`targets[].forecast.model`).
+inline constexpr std::array<std::string_view, 2> kForecastModels{"auto", "linear-trend"};
 
 /// Target kinds (`targets[].kind`) and actuator types (`actuator.type`) the loader accepts.
 inline constexpr std::array<std::string_view, 3> kTargetKinds{"Deployment", "StatefulSet",

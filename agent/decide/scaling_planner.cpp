@@ -55,18 +55,21 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     reactive = static_cast<int>(std::ceil(load->value / unit));
   }
 
+  // A forecast below the accuracy floor is not acted on: the reactive rule decides alone.
+  const bool use = pred.enough_data && pred.trusted;
   int predictive = 0;
-  if (pred.enough_data) predictive = static_cast<int>(std::ceil(pred.upper / unit));
+  if (use) predictive = static_cast<int>(std::ceil(pred.upper / unit));
 
   int desired = std::max(reactive, predictive);
   std::string binding;
-  if (pred.enough_data && predictive >= reactive) {
+  if (use && predictive >= reactive) {
     binding = "forecast upper " + fmt("%.1f", pred.upper) + " at +" + fmt("%.0fs", pred.horizon_seconds) +
               " needs " + std::to_string(predictive);
   } else {
     binding = "current load " + fmt("%.1f", load->value) + " needs " + std::to_string(reactive) +
-              (pred.enough_data ? " (forecast needs " + std::to_string(predictive) + ")"
-                                : " (no forecast: " + pred.note + ")");
+              (use                ? " (forecast needs " + std::to_string(predictive) + ")"
+               : pred.enough_data ? " (forecast not used: " + pred.note + ")"
+                                  : " (no forecast: " + pred.note + ")");
   }
   binding += " at " + fmt("%.1f", unit) + " per replica (" + fmt("%.1f", *per_replica) + " × " +
              fmt("%.0f%% utilisation)", t.capacity.target_utilization * 100);
@@ -85,20 +88,20 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     }
     // Hysteresis: a scale-down must leave the HPA tolerance as headroom, or the next tick's
     // reactive floor would scale straight back up.
-    const double need = std::max(load->value, pred.enough_data ? pred.upper : 0.0);
+    const double need = std::max(load->value, use ? pred.upper : 0.0);
     const int with_headroom = static_cast<int>(std::ceil(need / (unit * (1.0 - kTolerance))));
     if (desired < with_headroom) {
       desired = std::min(with_headroom, current);
       binding += "; scale-down keeps " + std::to_string(static_cast<int>(kTolerance * 100)) +
                  "% headroom (" + std::to_string(desired) + ")";
     }
-    if (desired < current && !pred.enough_data) {
+    if (desired < current && !use) {
       binding += "; no scale-down without a forecast that agrees";
       desired = current;
     }
   }
 
-  out.confidence = pred.enough_data ? pred.confidence : 0.5;
+  out.confidence = use ? pred.confidence : 0.5;
   out.desired_replicas = desired;
   if (desired == current) {
     out.reason = "hold: " + std::to_string(current) + " replicas are right; " + binding;

@@ -198,7 +198,31 @@ json to_json(const Decision& d) {
                      {"upper", p.upper},
                      {"level", p.level},
                      {"confidence", p.confidence},
-                     {"note", p.note}};
+                     {"note", p.note},
+                     {"trusted", p.trusted},
+                     {"accuracy",
+                      {{"scored", p.accuracy.scored},
+                       {"window", p.accuracy.window},
+                       {"mase", p.accuracy.mase},
+                       {"coverage", p.accuracy.coverage},
+                       {"abs_pct_error", p.accuracy.abs_pct_error}}}};
+  if (d.incident.assessed) {
+    json drivers = json::array();
+    for (const auto& r : d.incident.drivers) {
+      json dj = {{"detector", r.detector}, {"series", r.series},       {"score", r.score},
+                 {"value", r.value},       {"expected", r.expected},   {"deviation", r.deviation},
+                 {"unit", r.unit},         {"explanation", r.explanation}};
+      if (r.since) {
+        dj["since"] = format_rfc3339_ms(*r.since);
+        dj["since_unix_ms"] = r.since->time_since_epoch().count();
+      }
+      drivers.push_back(std::move(dj));
+    }
+    j["incident"] = {{"risk", d.incident.risk},
+                     {"level", d.incident.level},
+                     {"summary", d.incident.summary},
+                     {"drivers", std::move(drivers)}};
+  }
   j["policy_checked"] = d.policy_checked;
   json rules = json::array();
   for (const auto& r : d.policy.rules) {
@@ -279,6 +303,43 @@ bool from_json(const json& j, Decision& d, std::string* error) {
     r.num(*p, "level", "prediction.", pr.level);
     r.num(*p, "confidence", "prediction.", pr.confidence);
     r.str(*p, "note", "prediction.", pr.note);
+    r.boolean(*p, "trusted", "prediction.", pr.trusted);
+    if (const json* a = r.object(*p, "accuracy")) {
+      r.integer(*a, "scored", "prediction.accuracy.", pr.accuracy.scored);
+      r.integer(*a, "window", "prediction.accuracy.", pr.accuracy.window);
+      r.num(*a, "mase", "prediction.accuracy.", pr.accuracy.mase);
+      r.num(*a, "coverage", "prediction.accuracy.", pr.accuracy.coverage);
+      r.num(*a, "abs_pct_error", "prediction.accuracy.", pr.accuracy.abs_pct_error);
+    }
+  }
+  if (const json* inc = r.object(j, "incident")) {
+    auto& ia = d.incident;
+    ia.assessed = true;
+    r.num(*inc, "risk", "incident.", ia.risk);
+    r.str(*inc, "level", "incident.", ia.level);
+    r.str(*inc, "summary", "incident.", ia.summary);
+    if (const json* arr = r.array(*inc, "drivers")) {
+      for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {
+        const json& o = (*arr)[i];
+        const std::string at = cat({"incident.drivers[", std::to_string(i), "]."});
+        if (!o.is_object()) r.fail(at.substr(0, at.size() - 1), "an object", o);
+        RiskDriver rd;
+        r.str(o, "detector", at, rd.detector);
+        r.str(o, "series", at, rd.series);
+        r.num(o, "score", at, rd.score);
+        r.num(o, "value", at, rd.value);
+        r.num(o, "expected", at, rd.expected);
+        r.num(o, "deviation", at, rd.deviation);
+        r.str(o, "unit", at, rd.unit);
+        r.str(o, "explanation", at, rd.explanation);
+        if (o.is_object() && (o.contains("since_unix_ms") || o.contains("since"))) {
+          TimePoint since{};
+          r.time(o, "since", since);
+          rd.since = since;
+        }
+        ia.drivers.push_back(std::move(rd));
+      }
+    }
   }
   r.boolean(j, "policy_checked", "", d.policy_checked);
   if (const json* p = r.object(j, "policy")) {

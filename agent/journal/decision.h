@@ -1,6 +1,8 @@
 #pragma once
 // The decision record: everything needed to explain one decision. Journaled before anything
 // acts, updated as it progresses, served over the API and rendered by `opspilot explain`.
+#include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,16 @@ struct ObservedSignal {
   std::string error;
 };
 
+/// The live, out-of-sample accuracy of the forecaster that made a prediction (see
+/// predict/self_assessment.h). NaN fields mean "not measured yet".
+struct ForecastAccuracy {
+  std::size_t scored = 0;        // forecasts scored so far
+  std::size_t window = 0;        // forecasts the figures below are over
+  double mase = std::numeric_limits<double>::quiet_NaN();
+  double coverage = std::numeric_limits<double>::quiet_NaN();
+  double abs_pct_error = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct Prediction {
   std::string model;            // e.g. "linear-trend(30m)"; empty when none
   bool enough_data = false;
@@ -48,6 +60,30 @@ struct Prediction {
   double level = 0.95;          // interval level
   double confidence = 0;        // [0, 1]
   std::string note;             // e.g. "not enough data: 12 points, need 20"
+  ForecastAccuracy accuracy;    // how this target's forecasts have fared so far
+  bool trusted = true;          // false: below the accuracy floor, the planner ignored it
+};
+
+/// One detector's finding that contributed to the incident risk.
+struct RiskDriver {
+  std::string detector;     // robust-z | iqr | seasonal-residual | cusum | mahalanobis | burn-rate
+  std::string series;       // which signal
+  double score = 0;         // [0, 1]
+  double value = 0;
+  double expected = 0;
+  double deviation = 0;
+  std::string unit;
+  std::optional<TimePoint> since;
+  std::string explanation;  // one sentence
+};
+
+/// The target's incident risk at the time of the decision.
+struct IncidentAssessment {
+  bool assessed = false;
+  double risk = 0;              // [0, 1]
+  std::string level = "none";   // none | watch | warning | incident
+  std::string summary;
+  std::vector<RiskDriver> drivers;
 };
 
 struct Decision {
@@ -65,6 +101,7 @@ struct Decision {
   std::string reason;           // why, in words
   std::vector<ObservedSignal> observed;
   Prediction prediction;
+  IncidentAssessment incident;
   policies::Evaluation policy;  // every rule checked and its verdict
   bool policy_checked = false;
   std::string approval;         // who, when, how — empty when none needed

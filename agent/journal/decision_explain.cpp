@@ -132,6 +132,19 @@ std::string explain(const Decision& d) {
           "), confidence ", num(std::round(p.confidence * 100) / 100)});
     if (!p.note.empty()) line({"  note: ", p.note});
   }
+  if (p.accuracy.scored > 0) {
+    char acc[160];
+    std::snprintf(acc, sizeof acc, "  live accuracy over the last %zu scored forecasts: MASE %.2f, interval coverage %.0f%%",
+                  p.accuracy.window, p.accuracy.mase, p.accuracy.coverage * 100);
+    line({acc, p.trusted ? "" : " — below the accuracy floor, so the forecast was not used"});
+  }
+  if (d.incident.assessed) {
+    char risk[96];
+    std::snprintf(risk, sizeof risk, "Incident risk: %.2f (%s)", d.incident.risk, d.incident.level.c_str());
+    line({""});
+    line({risk, d.incident.summary.empty() ? "" : cat({": ", d.incident.summary})});
+    for (const auto& r : d.incident.drivers) line({"  - ", r.explanation});
+  }
 
   line({""});
   line({"What was proposed and why:"});

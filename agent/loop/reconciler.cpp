@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace opspilot::agent {
 namespace {
@@ -45,6 +46,8 @@ Decision Reconciler::tick(TargetState& ts) {
   d.mode = config_.mode == Mode::Active ? "active" : "dry-run";
 
   const Observation obs = observe(ts, now);
+  if (!ts.incidents) ts.incidents = std::make_unique<IncidentMonitor>(t, config_.interval);
+  d.incident = ts.incidents->assess(now, obs);
   for (const auto& [role, sv] : obs.signals) {
     ObservedSignal os;
     os.role = role;
@@ -70,7 +73,7 @@ Decision Reconciler::tick(TargetState& ts) {
                " — no action on missing or stale data";
     record(ts, d, false);
   } else {
-    d.prediction = predict(ts, now);
+    d.prediction = predict(ts, now, load->value);
     if (ts.in_flight) {
       d.state = DecisionState::Held;
       d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
@@ -105,7 +108,14 @@ Decision Reconciler::tick(TargetState& ts) {
     if (ts.scorer.scored() > 0) {
       h.forecast_abs_pct_error->Set(ts.scorer.abs_pct_error());
       h.forecast_interval_coverage->Set(ts.scorer.coverage());
+      if (std::isfinite(ts.scorer.mase())) h.forecast_mase->Set(ts.scorer.mase());
     }
+    h.incident_risk->Set(d.incident.risk);
+    const DetectionScorer& ds = ts.incidents->scorer();
+    h.detection_alarms->Set(static_cast<double>(ds.alarms()));
+    h.detection_true_alarms->Set(static_cast<double>(ds.true_alarms()));
+    h.detection_incidents->Set(static_cast<double>(ds.incidents()));
+    h.detection_detected->Set(static_cast<double>(ds.detected()));
   }
   return d;
 }
@@ -144,17 +154,43 @@ Observation Reconciler::observe(TargetState& ts, TimePoint now) {
   return obs;
 }
 
-Prediction Reconciler::predict(TargetState& ts, TimePoint now) {
+Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_load) {
   const Duration h = horizon(ts.spec);
-  const auto history = s_.store->range(series_id(ts.spec, "load"), now - std::chrono::hours(1), now);
-  std::vector<Point> points;
-  if (history) {
-    points.reserve(history->points.size());
-    for (const auto& p : history->points)
-      if (std::isfinite(p.value)) points.push_back(Point{p.t, p.value});
+  const std::string id = series_id(ts.spec, "load");
+  const ForecastSpec& fs = ts.spec.forecast;
+  Prediction p;
+  if (fs.model == "auto") {
+    if (!ts.seasonal) ts.seasonal = std::make_unique<SeasonalPredictor>(fs);
+    p = ts.seasonal->forecast(*s_.store, id, now, h);
   }
-  Prediction p = s_.predictor->forecast(points, now, h, 0.95);
-  ts.scorer.remember(now + h, p);
+  if (!p.enough_data && s_.predictor) {
+    // Until the seasonal models have enough history (or when configured), the short-window trend.
+    const std::string why = p.note;
+    const auto history = s_.store->range(id, now - std::chrono::hours(1), now);
+    std::vector<Point> points;
+    if (history) {
+      points.reserve(history->points.size());
+      for (const auto& pt : history->points)
+        if (std::isfinite(pt.value)) points.push_back(Point{pt.t, pt.value});
+    }
+    p = s_.predictor->forecast(points, now, h, fs.level);
+    if (!why.empty()) p.note = "seasonal models: " + why + "; " + p.note;
+  }
+  ts.scorer.remember(now + h, p, current_load);
+  p.accuracy = ts.scorer.accuracy();
+  // The accuracy floor: below it, the forecast is recorded but not acted on.
+  if (p.accuracy.scored >= static_cast<std::size_t>(fs.min_scored)) {
+    char buf[160];
+    if (fs.max_mase > 0 && std::isfinite(p.accuracy.mase) && p.accuracy.mase > fs.max_mase) {
+      std::snprintf(buf, sizeof buf, "live MASE %.2f is above the floor max_mase %.2f", p.accuracy.mase, fs.max_mase);
+      p.trusted = false;
+    } else if (fs.min_coverage > 0 && std::isfinite(p.accuracy.coverage) && p.accuracy.coverage < fs.min_coverage) {
+      std::snprintf(buf, sizeof buf, "live interval coverage %.0f%% is below the floor min_coverage %.0f%%",
+                    p.accuracy.coverage * 100, fs.min_coverage * 100);
+      p.trusted = false;
+    }
+    if (!p.trusted) p.note = std::string(buf) + "; " + p.note;
+  }
   return p;
 }
 

@@ -23,7 +23,7 @@ struct Stages {
   Clock* clock = nullptr;
   MetricSource* source = nullptr;
   SeriesStore* store = nullptr;
-  Predictor* predictor = nullptr;
+  Predictor* predictor = nullptr;  // the short-window fallback (and forecast.model linear-trend)
   actuators::Actuator* actuator = nullptr;
   Journal* journal = nullptr;
   AgentMetrics* metrics = nullptr;
@@ -49,7 +49,7 @@ class Reconciler {
  private:
   void verify_in_flight(TargetState& ts, TimePoint now);
   Observation observe(TargetState& ts, TimePoint now);
-  Prediction predict(TargetState& ts, TimePoint now);
+  Prediction predict(TargetState& ts, TimePoint now, double current_load);
   void decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
   bool record(TargetState& ts, Decision& d, bool force);
   void act(TargetState& ts, Decision& d, TimePoint now);

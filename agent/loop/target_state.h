@@ -9,7 +9,10 @@
 #include "agent/config/config.h"
 #include "agent/decide/planner.h"
 #include "agent/journal/decision.h"
+#include "agent/predict/incident_monitor.h"
 #include "agent/predict/predictor.h"
+#include "agent/predict/seasonal_predictor.h"
+#include "agent/predict/self_assessment.h"
 #include "agent/source/observation.h"
 #include "policies/guardrails.h"
 
@@ -22,6 +25,8 @@ struct TargetState {
   std::unique_ptr<Planner> planner;
   policies::Guardrails guardrails;
   ForecastScorer scorer;
+  std::unique_ptr<SeasonalPredictor> seasonal;  // forecast.model auto; created on first tick
+  std::unique_ptr<IncidentMonitor> incidents;   // created on first tick
   std::optional<TimePoint> last_scale_up;
   std::optional<TimePoint> last_scale_down;
   /// An action applied and not yet verified; no new action on this target until it settles.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agent/predict/forecast.h"
+#include "agent/predict/predictor.h"
 
 namespace opspilot::agent::forecast::detail {
 
@@ -91,7 +92,7 @@ double median(std::vector<double> v);
 /// Linear-interpolated empirical quantile, q in [0, 1]; v non-empty.
 double quantile(std::vector<double> v, double q);
 /// Standard normal quantile (Acklam), for the fallback when too few errors are available.
-double z_quantile(double p);
+inline double z_quantile(double p) { return normal_quantile(p); }
 inline double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 inline double logit(double p) { return std::log(p / (1.0 - p)); }
 

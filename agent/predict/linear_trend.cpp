@@ -86,24 +86,4 @@ Prediction LinearTrendPredictor::forecast(const std::vector<Point>& history, Tim
   return p;
 }
 
-void ForecastScorer::remember(TimePoint due, const Prediction& p) {
-  if (!p.enough_data) return;
-  if (pending_.size() >= 256) pending_.erase(pending_.begin());  // bounded
-  pending_.push_back({due, p.mean, p.lower, p.upper});
-}
-
-void ForecastScorer::score(TimePoint now, double actual) {
-  if (!std::isfinite(actual)) return;
-  constexpr double alpha = 0.05;
-  auto it = pending_.begin();
-  while (it != pending_.end() && it->due <= now) {
-    const double ape = std::abs(actual - it->mean) / std::max(std::abs(actual), 1e-9);
-    const double covered = (actual >= it->lower && actual <= it->upper) ? 1.0 : 0.0;
-    ape_ = std::isnan(ape_) ? ape : (1 - alpha) * ape_ + alpha * ape;
-    coverage_ = std::isnan(coverage_) ? covered : (1 - alpha) * coverage_ + alpha * covered;
-    ++scored_;
-    it = pending_.erase(it);
-  }
-}
-
 }  // namespace opspilot::agent

@@ -1,6 +1,5 @@
 #pragma once
 // The predict stage: a load forecast with an interval, or an honest "not enough data".
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,30 +40,6 @@ class LinearTrendPredictor final : public Predictor {
  private:
   Duration window_;
   std::size_t min_points_;
-};
-
-/// Live self-assessment: every forecast is scored when its time comes, against what was then
-/// observed. Bounded state. Thread-safety: none; owned by one target's strand.
-class ForecastScorer {
- public:
-  void remember(TimePoint due, const Prediction& p);
-  /// Scores every remembered forecast that is due at `now` against `actual`.
-  void score(TimePoint now, double actual);
-  std::size_t scored() const { return scored_; }
-  /// Mean absolute percentage error over the scored forecasts (EWMA, alpha 0.05); NaN before any.
-  double abs_pct_error() const { return ape_; }
-  /// Share of actual values that fell inside the interval (EWMA); NaN before any.
-  double coverage() const { return coverage_; }
-
- private:
-  struct Pending {
-    TimePoint due;
-    double mean, lower, upper;
-  };
-  std::vector<Pending> pending_;
-  std::size_t scored_ = 0;
-  double ape_ = std::numeric_limits<double>::quiet_NaN();
-  double coverage_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace opspilot::agent

@@ -66,6 +66,10 @@ struct TargetSummary {
   int min_replicas = 0, max_replicas = 0;
   int forecasts = 0, covered = 0;
   double abs_pct_err_sum = 0;
+  double abs_err_sum = 0, naive_abs_err_sum = 0;  // MASE against carrying the load forward
+  std::string mase() const {
+    return naive_abs_err_sum > 0 ? fmt("%.2f", abs_err_sum / naive_abs_err_sum) : std::string("n/a");
+  }
 };
 
 void summarize(TargetSummary& s, const ReportInput& in) {
@@ -99,6 +103,10 @@ void summarize(TargetSummary& s, const ReportInput& in) {
         ++s.forecasts;
         if (it->load >= r[i].lower && it->load <= r[i].upper) ++s.covered;
         s.abs_pct_err_sum += std::abs(it->load - r[i].mean) / std::max(std::abs(it->load), 1e-9);
+        if (std::isfinite(r[i].load)) {
+          s.abs_err_sum += std::abs(it->load - r[i].mean);
+          s.naive_abs_err_sum += std::abs(it->load - r[i].load);
+        }
       }
     }
   }
@@ -202,8 +210,8 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
     md << "Simulated time " << utc(targets.begin()->second.rows.front().t) << " to "
        << utc(targets.begin()->second.rows.back().t) << " UTC.\n\n";
   md << "## Targets\n\n| target | hours | mean load | peak load | replicas (min–max) | replica-hours | "
-        "SLO-violation minutes | forecasts scored | interval coverage | forecast MAPE |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n";
+        "SLO-violation minutes | forecasts scored | interval coverage | forecast MAPE | forecast MASE |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [n, t] : targets) {
     md << "| " << n << " | " << fmt("%.1f", t.hours) << " | " << fmt("%.1f", t.load_mean) << " | "
        << fmt("%.1f", t.load_peak) << " | " << t.min_replicas << "–" << t.max_replicas << " | "
@@ -211,11 +219,13 @@ bool build_report(const ReportInput& in, ReportOutput* out, std::string* error) 
        << " | "
        << (t.forecasts ? fmt("%.1f%%", 100.0 * t.covered / t.forecasts) : std::string("n/a")) << " | "
        << (t.forecasts ? fmt("%.1f%%", 100.0 * t.abs_pct_err_sum / t.forecasts) : std::string("n/a"))
-       << " |\n";
+       << " | " << t.mase() << " |\n";
   }
   md << "\nSLO: p99 latency ≤ " << fmt("%.3g", in.latency_slo_seconds) << " s and error ratio ≤ "
      << fmt("%.3g", in.error_slo_ratio) << ". Interval coverage: share of observed loads inside the "
-     << "95% interval forecast one horizon earlier (out of sample).\n\n## Decisions by kind and state\n\n"
+     << "95% interval forecast one horizon earlier (out of sample). Forecast MASE: mean absolute error "
+     << "over that of carrying the load seen at forecast time forward (below 1 beats it).\n\n"
+     << "## Decisions by kind and state\n\n"
         "| action / state | count |\n|---|---|\n";
   for (const auto& [k, v] : counts) md << "| " << k << " | " << v << " |\n";
   md << "\n## Actions\n\n";

@@ -95,6 +95,14 @@ std::string render_metrics(const Model& model, std::string_view only) {
         [](const ServiceStatus& s) { return double(s.revision); });
   gauge("sandbox_up", "1 when at least one replica is ready.",
         [](const ServiceStatus& s) { return s.ready > 0 ? 1.0 : 0.0; });
+  // Ground truth, for scoring detectors: the agent's `incident` signal can read it.
+  header(out, "sandbox_incident_active", "gauge", "Incidents in progress on the service (ground truth).");
+  for (const ServiceSim* s : services) {
+    const auto& incidents = s->incidents();
+    const auto active = std::count_if(incidents.begin(), incidents.end(),
+                                      [](const IncidentRecord& r) { return r.active(); });
+    out += "sandbox_incident_active" + label(*s) + "} " + gauge_text(static_cast<double>(active)) + "\n";
+  }
 
   header(out, "sandbox_simulated_time_seconds", "gauge", "The sandbox's simulated time, in unix seconds.");
   char buf[64];

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/predict/detect/detector.h"
+#include "agent/predict/predictor.h"
 
 namespace opspilot::agent::detect::internal {
 
@@ -25,10 +26,7 @@ inline double ewma_alpha(double halflife) {
   return halflife > 0 ? 1.0 - std::exp2(-1.0 / halflife) : 1.0;
 }
 
-/// Standard normal quantile (Acklam's approximation, |error| < 1.2e-9). The agent has the same
-/// function in agent/predict/predictor.h; this copy keeps the detectors free of the forecasting
-/// headers.
-double normal_quantile(double p);
+using opspilot::agent::normal_quantile;  // agent/predict/predictor.h
 
 /// Wilson-Hilferty: the p-quantile of chi-square with k degrees of freedom (within ~1% for k >= 2).
 double chi_square_quantile(double p, double k);
