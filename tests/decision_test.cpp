@@ -40,6 +40,7 @@ Decision full_decision() {
   d.incident.risk = 0.71;
   d.incident.level = "warning";
   d.incident.summary = "latency far above its seasonal expectation";
+  d.incident.detection_precision = 0.8;
   d.incident.drivers.push_back({"seasonal-residual", "checkout/latency", 0.8, 0.9, 0.2, 7.5, "robust z",
                                 TimePoint(Duration(1'714'557'500'000)),
                                 "checkout/latency 0.9 is 7.5 robust z above the expected 0.2 since 09:58:20"});
@@ -144,6 +145,8 @@ TEST(Decision, JsonRoundTripKeepsEveryField) {
   EXPECT_TRUE(back.incident.assessed);
   EXPECT_DOUBLE_EQ(back.incident.risk, 0.71);
   EXPECT_EQ(back.incident.level, "warning");
+  EXPECT_DOUBLE_EQ(back.incident.detection_precision, 0.8);
+  EXPECT_TRUE(std::isnan(back.incident.detection_recall));
   ASSERT_EQ(back.incident.drivers.size(), 1u);
   EXPECT_EQ(back.incident.drivers[0].series, "checkout/latency");
   EXPECT_DOUBLE_EQ(back.incident.drivers[0].deviation, 7.5);
@@ -238,6 +241,7 @@ TEST(Decision, ExplainMentionsEveryPart) {
         std::string("90% interval 1400 to 1600.5"), std::string("confidence 0.82"),
         std::string("MASE 0.73, interval coverage 94%"), std::string("below the accuracy floor"),
         std::string("Incident risk: 0.71 (warning)"), d.incident.drivers[0].explanation,
+        std::string("precision 80%, recall n/a"),
         // proposed and why
         std::string("scale from 3 to 6 replicas"), d.reason,
         // policy

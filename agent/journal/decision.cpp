@@ -221,7 +221,9 @@ json to_json(const Decision& d) {
     j["incident"] = {{"risk", d.incident.risk},
                      {"level", d.incident.level},
                      {"summary", d.incident.summary},
-                     {"drivers", std::move(drivers)}};
+                     {"drivers", std::move(drivers)},
+                     {"detection_precision", d.incident.detection_precision},
+                     {"detection_recall", d.incident.detection_recall}};
   }
   j["policy_checked"] = d.policy_checked;
   json rules = json::array();
@@ -318,6 +320,8 @@ bool from_json(const json& j, Decision& d, std::string* error) {
     r.num(*inc, "risk", "incident.", ia.risk);
     r.str(*inc, "level", "incident.", ia.level);
     r.str(*inc, "summary", "incident.", ia.summary);
+    r.num(*inc, "detection_precision", "incident.", ia.detection_precision);
+    r.num(*inc, "detection_recall", "incident.", ia.detection_recall);
     if (const json* arr = r.array(*inc, "drivers")) {
       for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {
         const json& o = (*arr)[i];

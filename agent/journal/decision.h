@@ -84,6 +84,9 @@ struct IncidentAssessment {
   std::string level = "none";   // none | watch | warning | incident
   std::string summary;
   std::vector<RiskDriver> drivers;
+  /// How this target's alarms have fared against confirmed incidents so far (NaN: not measured).
+  double detection_precision = std::numeric_limits<double>::quiet_NaN();
+  double detection_recall = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct Decision {

@@ -144,6 +144,17 @@ std::string explain(const Decision& d) {
     line({""});
     line({risk, d.incident.summary.empty() ? "" : cat({": ", d.incident.summary})});
     for (const auto& r : d.incident.drivers) line({"  - ", r.explanation});
+    if (std::isfinite(d.incident.detection_precision) || std::isfinite(d.incident.detection_recall)) {
+      char pr[160];
+      std::snprintf(pr, sizeof pr, "  alarms so far against confirmed incidents: precision %s, recall %s",
+                    std::isfinite(d.incident.detection_precision)
+                        ? (std::to_string(static_cast<int>(std::lround(d.incident.detection_precision * 100))) + "%").c_str()
+                        : "n/a",
+                    std::isfinite(d.incident.detection_recall)
+                        ? (std::to_string(static_cast<int>(std::lround(d.incident.detection_recall * 100))) + "%").c_str()
+                        : "n/a");
+      line({pr});
+    }
   }
 
   line({""});

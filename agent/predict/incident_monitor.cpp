@@ -93,6 +93,8 @@ IncidentAssessment IncidentMonitor::assess(TimePoint now, const Observation& obs
     if (std::isfinite(inc)) confirmed = inc > 0;
   }
   scorer_.observe(now, a.level == "warning" || a.level == "incident", confirmed);
+  a.detection_precision = scorer_.precision();
+  a.detection_recall = scorer_.recall();
   return a;
 }
 
