@@ -13,12 +13,12 @@
 //
 // The workload: examples/sandbox/sandbox.yaml's model (3 services), rendered per service with
 // render_metrics() once per round; targets cycle over the 3 services, 1,000 in all, each with
-// the 5 signals of examples/demo/opspilot-demo.yaml.in (that file is read, so they stay the
-// demo's). The model is stepped 15 s between rounds so counters grow and rates are real. Mode is
+// the signals of examples/demo/opspilot-demo.yaml.in (that file is read, so they stay the
+// demo's), detectors, burn rates and the seasonal forecaster included. The model is stepped 15 s between rounds so counters grow and rates are real. Mode is
 // dry-run (the DryRunActuator's mode): a proposed scale is Planned and journaled, fsync and all.
 //
 // The loop is warmed up first (kWarmupRounds: 1 h of simulated time, so the 1 h of load history
-// the predictor reads, its 30 min fit window, the rate windows and the forecast scorer are all in
+// the forecasters fit on, the rate windows, the detectors and the forecast scorer are all in
 // steady state; it writes a throwaway journal without fsync, the measured ticks a fresh one with
 // fsync). Then:
 //   BM_Tick           one tick of one target per iteration (Google Benchmark's thread CPU time)
@@ -180,7 +180,9 @@ class Loop {
   std::string check_steady() const {
     for (const auto& t : targets_) {
       std::lock_guard lock(t->status_mu);
-      if (t->last_observation.signals.size() != 5) return t->spec.name + ": not 5 signals";
+      if (t->last_observation.signals.size() != t->spec.signals.size())
+        return t->spec.name + ": " + std::to_string(t->last_observation.signals.size()) + " of " +
+               std::to_string(t->spec.signals.size()) + " signals";
       for (const auto& [role, sv] : t->last_observation.signals)
         if (!sv.ok()) return t->spec.name + " " + role + ": " + agent::to_string(sv.status) + " " + sv.error;
       if (!t->last_decision || !t->last_decision->prediction.enough_data)
