@@ -414,7 +414,8 @@ targets:
   // Defaults: seasonal models, no accuracy floor, no SLO.
   const TargetSpec& d = r.config.targets[1];
   EXPECT_EQ(d.forecast.model, "auto");
-  EXPECT_EQ(d.forecast.step, std::chrono::minutes(1));
+  EXPECT_EQ(d.forecast.step, Duration(0)) << "0 = the loop interval";
+  EXPECT_EQ(d.forecast.history, std::chrono::hours(6));
   EXPECT_DOUBLE_EQ(d.forecast.max_mase, 0);
   EXPECT_DOUBLE_EQ(d.slo.objective, 0);
 }

@@ -44,7 +44,7 @@ TEST_F(SeasonalPredictorTest, LearnsTheDailyCycleAndForecastsItsTurn) {
   spec.step = 30min;
   spec.history = 8 * 24h;
   spec.refit_every = 6h;
-  SeasonalPredictor p(spec);
+  SeasonalPredictor p(spec, 1min);
   const TimePoint now = clock.now();
   const Prediction pr = p.forecast(store, "web/load", now, 3h);
   ASSERT_TRUE(pr.enough_data) << pr.note;
@@ -63,7 +63,7 @@ TEST_F(SeasonalPredictorTest, UpdatesIncrementallyAndRefitsOnSchedule) {
   spec.step = 30min;
   spec.history = 8 * 24h;
   spec.refit_every = 6h;
-  SeasonalPredictor p(spec);
+  SeasonalPredictor p(spec, 1min);
   ASSERT_TRUE(p.forecast(store, "web/load", clock.now(), 1h).enough_data);
   double worst = 0;
   for (int i = 0; i < 10; ++i) {  // five more hours, one tick a minute
@@ -81,7 +81,7 @@ TEST_F(SeasonalPredictorTest, UpdatesIncrementallyAndRefitsOnSchedule) {
 
 TEST_F(SeasonalPredictorTest, SaysNotEnoughDataInsteadOfGuessing) {
   ForecastSpec spec;
-  SeasonalPredictor p(spec);
+  SeasonalPredictor p(spec, 15s);
   const Prediction none = p.forecast(store, "web/load", clock.now(), 5min);
   EXPECT_FALSE(none.enough_data);
   EXPECT_NE(none.note.find("not enough data"), std::string::npos) << none.note;

@@ -46,8 +46,8 @@ struct ForecastSpec {
   /// auto: seasonal models (Holt-Winters, Theta, seasonal AR, seasonal naive) chosen by
   /// rolling-origin validation and updated every tick; linear-trend: the short-window OLS trend.
   std::string model = "auto";
-  Duration step{std::chrono::minutes(1)};        // the forecaster's sampling step
-  Duration history{std::chrono::hours(24)};      // how much history a fit uses
+  Duration step{0};                              // the forecaster's sampling step; 0 = `interval`
+  Duration history{std::chrono::hours(6)};       // how much history a fit uses
   Duration refit_every{std::chrono::hours(1)};   // refit and re-select this often
   double level = 0.95;       // the two-sided band the planner sizes for (its upper bound)
   /// The accuracy floor: when the live, rolling MASE is above `max_mase` or the band's coverage

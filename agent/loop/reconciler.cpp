@@ -160,7 +160,7 @@ Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_lo
   const ForecastSpec& fs = ts.spec.forecast;
   Prediction p;
   if (fs.model == "auto") {
-    if (!ts.seasonal) ts.seasonal = std::make_unique<SeasonalPredictor>(fs);
+    if (!ts.seasonal) ts.seasonal = std::make_unique<SeasonalPredictor>(fs, config_.interval);
     p = ts.seasonal->forecast(*s_.store, id, now, h);
   }
   if (!p.enough_data && s_.predictor) {

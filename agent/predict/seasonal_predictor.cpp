@@ -33,18 +33,24 @@ TimePoint SeasonalPredictor::bucket_start(TimePoint t) const {
   return TimePoint(since_epoch - since_epoch % step_);
 }
 
+// A bucket is complete once the last tick that falls inside it has happened: with one tick per
+// `interval`, when now + interval reaches the next bucket. (With step == interval, the bucket of
+// this very tick's sample is complete: the forecaster sees the latest value, as naive does.)
+TimePoint SeasonalPredictor::complete_end(TimePoint now) const { return bucket_start(now + interval_); }
+
 std::string SeasonalPredictor::model() const { return fc_ ? fc_->model() : std::string(); }
 
 bool SeasonalPredictor::refit(const SeriesStore& store, const std::string& series, TimePoint now,
                               Duration horizon) {
   last_attempt_ = now;
-  const auto hist = store.range(series, now - spec_.history, now, spec_.step);
+  const Duration want = spec_.step > Duration(0) ? spec_.step : interval_;
+  const auto hist = store.range(series, now - spec_.history, now, want);
   if (!hist || hist->points.empty()) {
     last_error_ = "no history stored yet";
     return false;
   }
-  step_ = std::max(spec_.step, hist->step);
-  const TimePoint end = bucket_start(now);  // the current bucket is not complete
+  step_ = std::max(want, hist->step);
+  const TimePoint end = complete_end(now);
   const TimePoint from = bucket_start(std::max(hist->points.front().t, now - spec_.history));
   if (end <= from) {
     last_error_ = "less than one whole " + format_duration(step_) + " step of history";
@@ -53,10 +59,19 @@ bool SeasonalPredictor::refit(const SeriesStore& store, const std::string& serie
   const std::vector<double> y = bucket_means(hist->points, from, end, step_);
   forecast::Options o;
   // Validated and calibrated at the farthest step the loop will ask for: the bucket holding
-  // now + horizon, counted from the current (incomplete) bucket.
-  o.horizon = static_cast<std::size_t>((now - end + horizon) / step_) + 1;
+  // now + horizon, counted from the first bucket not yet observed.
+  o.horizon = static_cast<std::size_t>(std::max<std::int64_t>(0, (now + horizon - end) / step_)) + 1;
   o.levels = {spec_.level};
   o.step_seconds = to_seconds(step_);
+  // Below this, validation has nothing to stand on and the library would fall back to naive: the
+  // loop says "not enough data" instead (and its short-window trend takes over).
+  const std::size_t need = std::max<std::size_t>(30, 3 * o.horizon);
+  const auto finite = static_cast<std::size_t>(std::count_if(y.begin(), y.end(), [](double v) { return std::isfinite(v); }));
+  if (finite < need) {
+    last_error_ = std::to_string(finite) + " points of " + format_duration(step_) + " stored, need " +
+                  std::to_string(need) + " (3 horizons, at least 30)";
+    return false;
+  }
   std::string error;
   auto fc = forecast::OnlineForecaster::fit(y, o, &error);
   if (!fc) {
@@ -72,7 +87,7 @@ bool SeasonalPredictor::refit(const SeriesStore& store, const std::string& serie
 }
 
 void SeasonalPredictor::catch_up(const SeriesStore& store, const std::string& series, TimePoint now) {
-  const TimePoint end = bucket_start(now);
+  const TimePoint end = complete_end(now);
   if (end <= next_bucket_) return;
   const auto hist = store.range(series, next_bucket_, now, step_);
   static const std::vector<SeriesPoint> kNone;
@@ -90,7 +105,7 @@ Prediction SeasonalPredictor::forecast(const SeriesStore& store, const std::stri
   // every tick: a failed fit costs as much as a good one).
   const bool first = last_attempt_ == TimePoint{};
   const bool due = fc_ ? now - last_attempt_ >= spec_.refit_every
-                       : first || now - last_attempt_ >= spec_.step;
+                       : first || now - last_attempt_ >= std::max(step_, interval_);
   if (due) refit(store, series, now, horizon);
   if (!fc_) {
     p.model = "seasonal";

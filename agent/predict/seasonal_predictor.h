@@ -15,7 +15,9 @@ namespace opspilot::agent {
 /// Thread-safety: none; owned by one target's strand.
 class SeasonalPredictor {
  public:
-  explicit SeasonalPredictor(ForecastSpec spec) : spec_(std::move(spec)) {}
+  /// `interval`: the loop's tick period (the step, when spec.step is 0).
+  SeasonalPredictor(ForecastSpec spec, Duration interval)
+      : spec_(std::move(spec)), interval_(interval), step_(spec_.step > Duration(0) ? spec_.step : interval) {}
 
   /// The forecast of `series` at now + horizon, with the band at spec.level. Reads only what is
   /// new in `store` since the last call (whole buckets of `spec.step`).
@@ -30,10 +32,12 @@ class SeasonalPredictor {
   bool refit(const SeriesStore& store, const std::string& series, TimePoint now, Duration horizon);
   void catch_up(const SeriesStore& store, const std::string& series, TimePoint now);
   TimePoint bucket_start(TimePoint t) const;
+  TimePoint complete_end(TimePoint now) const;
 
   ForecastSpec spec_;
+  Duration interval_;
   std::optional<forecast::OnlineForecaster> fc_;
-  Duration step_{0};               // the step actually used (the store may hold only coarser)
+  Duration step_;                  // the step actually used (the store may hold only coarser)
   TimePoint next_bucket_{};        // start of the first bucket not yet given to the forecaster
   TimePoint fitted_at_{};
   TimePoint last_attempt_{};

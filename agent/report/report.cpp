@@ -91,7 +91,7 @@ void summarize(TargetSummary& s, const ReportInput& in) {
         s.replica_hours += r[i].replicas * dt / 3600;
         s.hours += dt / 3600;
         const bool bad = (std::isfinite(r[i].latency) && r[i].latency > in.latency_slo_seconds) ||
-                         (std::isfinite(r[i].errors) && r[i].errors > in.error_slo_ratio);
+                         (std::isfinite(r[i].errors) && r[i].load > 0 && r[i].errors / r[i].load > in.error_slo_ratio);
         if (bad) s.slo_minutes += dt / 60;
       }
     }
