@@ -25,6 +25,8 @@ commands:
                                         forecast a CSV series with calibrated intervals
   detect --input FILE [--time-column timestamp] [--value-column value[,value2...]]
          [--output OUT.csv]             causal anomaly scores for a CSV series
+  policy validate FILE|DIR... [--json]  check policy files; every problem as file:line:col
+  policy test PATH [--verbose]          run the *_test.yaml table tests next to policies
   version                               print the version
 )";
 
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   if (cmd == "report") return cmd_report(args);
   if (cmd == "forecast") return cmd_forecast(args);
   if (cmd == "detect") return cmd_detect(args);
+  if (cmd == "policy") return cmd_policy(args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "opspilot " << OPSPILOT_VERSION << "\n";
     return 0;

@@ -15,7 +15,10 @@ build() {
 build exposition_fuzz "$root/agent/source/exposition.cpp"
 build promql_fuzz "$root/agent/source/promql_parse.cpp" "$root/agent/source/promql_eval.cpp"
 build config_fuzz "$root"/agent/config/*.cpp -lyaml-cpp
-for f in exposition_fuzz promql_fuzz config_fuzz; do
+build policy_fuzz "$root"/policies/*.cpp -lyaml-cpp
+for f in exposition_fuzz promql_fuzz config_fuzz policy_fuzz; do
+  # Seed the policy fuzzer with the bundled examples (policies and table tests).
+  if [ "$f" = policy_fuzz ]; then mkdir -p "$out/corpus-$f" && cp "$root"/policies/examples/*.yaml "$out/corpus-$f/"; fi
   mkdir -p "$out/corpus-$f"
   echo "running $f for ${seconds}s"
   "$out/$f" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$out/corpus-$f" \

@@ -1,0 +1,36 @@
+#pragma once
+// The policy evaluator: every document that selects the proposal's target is applied, in load
+// order, and every rule it checks is reported with its verdict and the reason in words.
+//
+// Semantics (stated again in the README):
+//   - precedence: any deny -> deny; else any needs_approval -> needs_approval; else allow;
+//   - bounds and (by default) step limits adjust the proposal instead of refusing it; the
+//     adjusted replica count flows into the next rule and the next document;
+//   - a target no document selects is denied (rule "default"): nothing acts without a policy;
+//   - a document whose rules all stay silent for a proposal gives its `default` verdict;
+//   - "hold" is always allowed: doing nothing needs no permission;
+//   - an action kind the engine does not know is denied.
+// Evaluation is pure: no clock but Context::now, no I/O (time zones were resolved at load).
+//
+// Thread-safety: immutable after construction; evaluate() may run concurrently.
+#include <cstddef>
+#include <vector>
+
+#include "policies/document.h"
+#include "policies/policy.h"
+
+namespace opspilot::policies {
+
+class PolicyEngine final : public PolicyEvaluator {
+ public:
+  explicit PolicyEngine(std::vector<PolicyDocument> documents);
+  Evaluation evaluate(const Proposal& proposal, const Context& context) const override;
+  const std::vector<PolicyDocument>& documents() const { return documents_; }
+  std::size_t rule_count() const { return rule_count_; }
+
+ private:
+  std::vector<PolicyDocument> documents_;
+  std::size_t rule_count_ = 0;
+};
+
+}  // namespace opspilot::policies

@@ -1,0 +1,367 @@
+#include "policies/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace opspilot::policies::yaml {
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+std::string describe(const YAML::Node& n) {
+  if (n.IsMap()) return "a map";
+  if (n.IsSequence()) return "a list";
+  if (!n.IsDefined() || n.IsNull()) return "nothing (null)";
+  const std::string& s = n.Scalar();
+  return msg::q(s.size() > 60 ? s.substr(0, 57) + "..." : s);
+}
+
+void Reader::report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message) {
+  // yaml-cpp marks are 0-based (-1 when unknown); people count from 1.
+  const bool known = mark.line >= 0;
+  sink_.add(severity, code, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(path),
+            std::move(message));
+}
+void Reader::error(Code code, const YAML::Node& at, std::string path, std::string message) {
+  report(Severity::Error, code, at.Mark(), std::move(path), std::move(message));
+}
+void Reader::warning(Code code, const YAML::Node& at, std::string path, std::string message) {
+  report(Severity::Warning, code, at.Mark(), std::move(path), std::move(message));
+}
+bool Reader::bad(const Entry& e, Code code, std::string message) {
+  error(code, at(e), e.path, std::move(message));
+  return false;
+}
+
+SourcePos Reader::pos(const YAML::Node& n, std::string path) const {
+  const YAML::Mark m = n.Mark();
+  if (m.line < 0) return SourcePos{sink_.file(), 0, 0, std::move(path)};
+  return SourcePos{sink_.file(), m.line + 1, m.column + 1, std::move(path)};
+}
+
+std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& path, const Keys* known,
+                                   const std::map<std::string_view, std::string_view>& misplaced) {
+  MapView view;
+  if (!node.IsDefined() || node.IsNull()) return view;
+  if (!node.IsMap()) {
+    error(Code::WrongType, node, path, msg::wrong_type("a map", describe(node)));
+    return std::nullopt;
+  }
+  for (const auto& kv : node) {
+    const YAML::Node key = kv.first;
+    if (!key.IsScalar()) {
+      error(Code::WrongType, key, path, msg::wrong_type("a plain text key", describe(key)));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    if (const Entry* first = view.find(name)) {
+      error(Code::DuplicateKey, key, child(path, name), msg::duplicate_key(name, pos(first->key_node, "").line));
+    } else if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
+      if (auto it = misplaced.find(name); it != misplaced.end()) {
+        error(Code::UnknownKey, key, child(path, name), msg::misplaced_key(name, it->second));
+      } else {
+        const auto suggestion = closest_match(name, *known);
+        error(Code::UnknownKey, key, child(path, name), msg::unknown_key(name, suggestion.value_or("")));
+      }
+    } else {
+      view.entries.push_back(Entry{name, key, kv.second, child(path, name)});
+    }
+  }
+  return view;
+}
+
+std::optional<MapView> Reader::section(const Entry* e, const Keys* known,
+                                       const std::map<std::string_view, std::string_view>& misplaced) {
+  return e != nullptr ? map(e->value, e->path, known, misplaced) : std::nullopt;
+}
+
+bool Reader::scalar(const Entry& e, std::string_view expected, std::string& out) {
+  if (!e.value.IsScalar()) return bad(e, Code::WrongType, msg::wrong_type(expected, describe(e.value)));
+  out = e.value.Scalar();
+  return true;
+}
+
+bool Reader::read_string(const Entry* e, std::string& out) {
+  std::string s;
+  if (e == nullptr || !scalar(*e, "a string", s)) return false;
+  if (s.empty()) return bad(*e, Code::EmptyValue, msg::empty_value(e->key));
+  out = std::move(s);
+  return true;
+}
+
+bool Reader::read_int(const Entry* e, long long lo, long long hi, int& out) {
+  std::optional<int> v;
+  if (!read_int(e, lo, hi, v)) return false;
+  out = *v;
+  return true;
+}
+
+bool Reader::read_int(const Entry* e, long long lo, long long hi, std::optional<int>& out) {
+  std::string text;
+  if (e == nullptr || !scalar(*e, "an integer", text)) return false;
+  long long v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ptr != end || ec == std::errc::invalid_argument)
+    return bad(*e, Code::WrongType, msg::wrong_type("an integer", describe(e->value)));
+  const std::string expected = hi == LLONG_MAX ? "an integer of at least " + std::to_string(lo)
+                                               : "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (ec == std::errc::result_out_of_range || v < lo || v > hi)
+    return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, text, expected));
+  out = static_cast<int>(v);
+  return true;
+}
+
+bool Reader::read_number(const Entry* e, double lo, double hi, std::string_view expected,
+                         std::optional<double>& out) {
+  std::string text;
+  if (e == nullptr || !scalar(*e, "a number", text)) return false;
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ptr != end || ec == std::errc::invalid_argument)
+    return bad(*e, Code::WrongType, msg::wrong_type("a number", describe(e->value)));
+  if (ec == std::errc::result_out_of_range || !std::isfinite(v) || v < lo || v > hi)
+    return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, text, expected));
+  out = v;
+  return true;
+}
+
+bool Reader::read_bool(const Entry* e, bool& out) {
+  std::string s;
+  if (e == nullptr || !scalar(*e, "true or false", s)) return false;
+  if (s != "true" && s != "True" && s != "TRUE" && s != "false" && s != "False" && s != "FALSE")
+    return bad(*e, Code::WrongType, msg::wrong_type("true or false", describe(e->value)));
+  out = s[0] == 't' || s[0] == 'T';
+  return true;
+}
+
+bool Reader::read_duration(const Entry* e, std::chrono::seconds min, std::chrono::seconds& out,
+                           std::chrono::seconds max) {
+  std::string s;
+  if (e == nullptr || !scalar(*e, "a duration such as \"15m\"", s)) return false;
+  const auto d = parse_policy_duration(s);
+  if (!d) return bad(*e, Code::BadDuration, msg::bad_duration(s));
+  if (*d < min)
+    return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, s, "a duration of at least " + format_policy_duration(min)));
+  if (*d > max)
+    return bad(*e, Code::OutOfRange, msg::out_of_range(e->key, s, "a duration of at most " + format_policy_duration(max)));
+  out = *d;
+  return true;
+}
+
+bool Reader::read_enum(const Entry* e, const Keys& allowed, std::string& out) {
+  std::string s;
+  if (e == nullptr || !scalar(*e, "a string", s)) return false;
+  if (std::find(allowed.begin(), allowed.end(), s) == allowed.end())
+    return bad(*e, Code::BadEnum, msg::bad_enum(e->key, s, allowed));
+  out = std::move(s);
+  return true;
+}
+
+bool Reader::read_verdict(const Entry* e, const Keys& allowed, Verdict& out) {
+  std::string s;
+  if (!read_enum(e, allowed, s)) return false;
+  out = s == "allow" ? Verdict::Allow : s == "deny" ? Verdict::Deny : Verdict::NeedsApproval;
+  return true;
+}
+
+bool Reader::read_strings(const Entry* e, std::vector<std::string>& out) {
+  if (e == nullptr) return false;
+  if (e->value.IsScalar()) {
+    std::string s;
+    if (!read_string(e, s)) return false;
+    out.push_back(std::move(s));
+    return true;
+  }
+  if (!e->value.IsSequence())
+    return bad(*e, Code::WrongType, msg::wrong_type("a list of strings", describe(e->value)));
+  bool ok = true;
+  std::size_t i = 0;
+  for (const YAML::Node& n : e->value) {
+    const Entry el{e->key, e->key_node, n, item(e->path, i++)};
+    std::string s;
+    if (read_string(&el, s)) out.push_back(std::move(s));
+    else ok = false;
+  }
+  return ok;
+}
+
+bool Reader::read_kind(const Entry* e, std::string& name, std::uint32_t& bits) {
+  std::string s;
+  if (!read_string(e, s)) return false;
+  const std::uint32_t b = kind_bit(s);
+  if (b == 0) {
+    const auto suggestion = closest_match(s, known_action_kinds());
+    return bad(*e, Code::UnknownActionKind, msg::unknown_action_kind(s, known_action_kinds(), suggestion.value_or("")));
+  }
+  name = std::move(s);
+  bits = b;
+  return true;
+}
+
+bool Reader::read_kinds(const Entry* e, std::uint32_t& out, std::string* text) {
+  if (e == nullptr) return false;
+  std::vector<YAML::Node> nodes;
+  if (e->value.IsSequence()) {
+    for (const YAML::Node& n : e->value) nodes.push_back(n);
+  } else if (e->value.IsScalar()) {
+    nodes.push_back(e->value);
+  } else {
+    return bad(*e, Code::WrongType, msg::wrong_type("a list of action kinds", describe(e->value)));
+  }
+  std::uint32_t bits = 0;
+  std::string joined;
+  bool ok = true;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const Entry el{e->key, e->key_node, nodes[i], e->value.IsSequence() ? item(e->path, i) : e->path};
+    std::string name;
+    std::uint32_t b = 0;
+    if (read_kind(&el, name, b)) {
+      bits |= b;
+      joined += (joined.empty() ? "" : ", ") + name;
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return false;
+  if (nodes.empty()) return bad(*e, Code::EmptyValue, msg::empty_value(e->key));
+  out = bits;
+  if (text) *text = joined;
+  return true;
+}
+
+bool Reader::read_time_zone(const Entry* e, std::shared_ptr<const TimeZone>& out) {
+  std::string s, why;
+  if (!read_string(e, s)) return false;
+  auto zone = locate_time_zone(s, &why);
+  if (!zone) return bad(*e, Code::BadTimeZone, msg::bad_time_zone(s, why));
+  out = std::move(zone);
+  return true;
+}
+
+bool Reader::read_time_of_day(const Entry* e, int& out) {
+  std::string s;
+  if (e == nullptr || !scalar(*e, "a time of day such as \"08:00\"", s)) return false;
+  const auto t = parse_time_of_day(s);
+  if (!t) return bad(*e, Code::BadTime, msg::bad_time_of_day(s));
+  out = *t;
+  return true;
+}
+
+bool Reader::read_days(const Entry* e, std::bitset<7>& out) {
+  std::vector<std::string> names;
+  if (!read_strings(e, names)) return false;
+  std::bitset<7> days;
+  bool ok = true;
+  for (const std::string& n : names) {
+    // "mon-fri" ranges wrap around the week ("fri-mon").
+    const std::size_t dash = n.find('-');
+    const auto a = parse_weekday(n.substr(0, dash));
+    const auto b = dash == std::string::npos ? a : parse_weekday(n.substr(dash + 1));
+    if (!a || !b) {
+      ok = bad(*e, Code::BadEnum,
+               msg::bad_enum("day", n, {"sun", "mon", "tue", "wed", "thu", "fri", "sat", "mon-fri"}));
+      continue;
+    }
+    for (int d = *a;; d = (d + 1) % 7) {
+      days.set(static_cast<std::size_t>(d));
+      if (d == *b) break;
+    }
+  }
+  if (!ok) return false;
+  out = days;
+  return true;
+}
+
+void Reader::read_string_map(const Entry* e, std::map<std::string, std::string>& out) {
+  const auto m = section(e, nullptr);
+  if (!m) return;
+  for (const Entry& kv : m->entries) {
+    std::string v;
+    if (scalar(kv, "a string", v)) out[kv.key] = v;
+  }
+}
+
+std::optional<YAML::Mark> hanging_flow_entry(std::string_view text) {
+  // A plain scalar cannot start with ',' (a flow indicator), so outside flow collections, quoted
+  // text and block scalars a ',' that begins a line's content is always a syntax error; refusing
+  // it here costs valid files nothing. Flow depth and quotes are tracked roughly (single- and
+  // double-quoted scalars, comments); block scalars (| and >) by their indentation.
+  int depth = 0, line = 0;
+  char quote = 0;
+  int block_indent = -1;  // indentation of the key that opened a block scalar; -1 = none
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view l = text.substr(pos, end - pos);
+    const std::size_t first = l.find_first_not_of(" \t\r");
+    const int indent = first == std::string_view::npos ? -1 : static_cast<int>(first);
+    if (block_indent >= 0 && (indent < 0 || indent > block_indent)) {
+      pos = end + 1;
+      ++line;
+      continue;  // block scalar content: any text goes
+    }
+    block_indent = -1;
+    std::size_t content = indent < 0 ? l.size() : first;
+    if (l.starts_with("---") || l.starts_with("...")) depth = 0, quote = 0, content = 3;
+    if (depth == 0 && quote == 0) {
+      // Skip blanks, tags and anchors ("--- !t &a ,") to the first real token.
+      while (content < l.size()) {
+        if (l[content] == ' ' || l[content] == '\t') {
+          ++content;
+        } else if (l[content] == '!' || l[content] == '&') {
+          while (content < l.size() && l[content] != ' ' && l[content] != '\t') ++content;
+        } else {
+          break;
+        }
+      }
+      if (content < l.size() && l[content] == ',') {
+        YAML::Mark m;
+        m.pos = static_cast<int>(pos + content);
+        m.line = line;
+        m.column = static_cast<int>(content);
+        return m;
+      }
+    }
+    char last = 0;
+    for (std::size_t i = indent < 0 ? l.size() : first; i < l.size(); ++i) {
+      const char c = l[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '#' && (i == 0 || l[i - 1] == ' ' || l[i - 1] == '\t')) break;
+      if ((c == '"' || c == '\'') && (i == 0 || std::string_view(" \t[{,:-").find(l[i - 1]) != std::string_view::npos)) {
+        quote = c;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+      if (c != ' ' && c != '\t' && c != '\r') last = c;
+    }
+    if (depth == 0 && quote == 0 && (last == '|' || last == '>' ||
+        ((last == '-' || last == '+' || (last >= '1' && last <= '9')) && l.find_last_of("|>") != std::string_view::npos &&
+         l.find_last_of("|>") + 3 >= l.find_last_not_of(" \t\r"))))
+      block_indent = indent;
+    pos = end + 1;
+    ++line;
+  }
+  return std::nullopt;
+}
+
+YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text) {
+  const std::size_t last = text.find_last_not_of(" \t\r\n");
+  if (last == std::string_view::npos || mark.pos <= static_cast<int>(last)) return mark;
+  const std::size_t line_start = text.rfind('\n', last);
+  mark.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(last), '\n'));
+  mark.column = static_cast<int>(last - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
+  return mark;
+}
+
+}  // namespace opspilot::policies::yaml
