@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 
 #include "agent/config/duration.h"
 
@@ -179,6 +180,42 @@ std::optional<CsvSeries> read_csv_series(const std::string& path, const std::str
     s.notes.push_back(std::to_string(s.bad_values) +
                       " value(s) empty or not a finite number, treated as missing");
   return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(std::move(part));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool CsvOutput::open(const std::string& path, std::string* error) {
+  path_ = path;
+  if (path == "-") return true;
+  file_.open(path);
+  if (!file_) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+std::ostream& CsvOutput::stream() { return path_ == "-" ? std::cout : file_; }
+
+bool CsvOutput::finish(std::string* error) {
+  std::ostream& out = stream();
+  out.flush();
+  if (!out) {
+    *error = "writing " + path_ + " failed";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace opspilot::agent::cli

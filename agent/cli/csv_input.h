@@ -5,7 +5,10 @@
 // (integer or fractional), RFC 3339 ("2026-01-05T00:00:00Z", with an offset or fraction) or
 // "YYYY-MM-DD HH:MM:SS[.fff]" without a zone, read as UTC.
 // Thread-safety: pure functions.
+#include <fstream>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,5 +37,22 @@ std::optional<double> parse_timestamp(const std::string& text);
 /// Splits one CSV record (no embedded newlines) on `delim`, honouring quotes. False when a
 /// quoted field is not closed.
 bool split_csv_record(const std::string& line, char delim, std::vector<std::string>* fields);
+
+/// "a,b,,c" -> {"a", "b", "c"} (empty parts dropped).
+std::vector<std::string> split_list(const std::string& s);
+
+/// Where an offline command writes its CSV: `path`, or standard output for "-".
+class CsvOutput {
+ public:
+  /// False (and *error = why) when `path` cannot be opened for writing.
+  bool open(const std::string& path, std::string* error);
+  std::ostream& stream();
+  /// Flushes; false (and *error) when anything failed to be written.
+  bool finish(std::string* error);
+
+ private:
+  std::string path_;
+  std::ofstream file_;
+};
 
 }  // namespace opspilot::agent::cli

@@ -12,19 +12,6 @@
 namespace opspilot::agent::cli {
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t comma = s.find(',', start);
-    const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::string number(double v) {
   if (!std::isfinite(v)) return "";
   char b[32];
@@ -59,16 +46,12 @@ int cmd_detect(const Args& args) {
     return 1;
   }
 
-  const std::string out_path = o.get("output", "-");
-  std::ofstream file;
-  if (out_path != "-") {
-    file.open(out_path);
-    if (!file) {
-      std::cerr << "opspilot detect: cannot write " << out_path << "\n";
-      return 1;
-    }
+  CsvOutput output;
+  if (!output.open(o.get("output", "-"), &error)) {
+    std::cerr << "opspilot detect: " << error << "\n";
+    return 1;
   }
-  std::ostream& out = out_path == "-" ? std::cout : file;
+  std::ostream& out = output.stream();
   out << "timestamp";
   if (columns.size() == 1) {
     out << ",value";
@@ -93,9 +76,8 @@ int cmd_detect(const Args& args) {
     }
     was = r.anomaly;
   }
-  out.flush();
-  if (!out) {
-    std::cerr << "opspilot detect: writing " << out_path << " failed\n";
+  if (!output.finish(&error)) {
+    std::cerr << "opspilot detect: " << error << "\n";
     return 1;
   }
   if (!o.has("quiet")) {

@@ -18,17 +18,6 @@ int usage(const std::string& m) {
   return 2;
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
-
 /// A count of steps ("48") or a duration ("2d") divided by the series' step.
 std::optional<std::size_t> steps_of(const std::string& text, double step_seconds, std::string* why) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
@@ -86,13 +75,14 @@ int cmd_forecast(const Args& args) {
 
   forecast::Options fo;
   fo.levels.clear();
-  for (const std::string& part : split(o.get("level", "80,95"))) {
+  for (const std::string& part : split_list(o.get("level", "80,95"))) {
     char* end = nullptr;
     const double v = std::strtod(part.c_str(), &end);
     if (part.empty() || end != part.c_str() + part.size() || !(v > 0 && v < 100))
       return usage("--level \"" + part + "\" is not a percentage in (0, 100), e.g. 80,95");
     fo.levels.push_back(v / 100);
   }
+  if (fo.levels.empty()) return usage("--level names no level; e.g. --level 80,95");
   fo.non_negative = !o.has("allow-negative");
 
   std::string error;
@@ -121,7 +111,7 @@ int cmd_forecast(const Args& args) {
   fo.horizon = *horizon;
   const std::string season = o.get("season", "auto");
   if (season != "auto") {
-    for (const std::string& part : split(season)) {
+    for (const std::string& part : split_list(season)) {
       const auto p = steps_of(part, fo.step_seconds, &why);
       if (!p) return usage("--season " + why);
       if (*p < 2) return usage("--season \"" + part + "\" is shorter than two steps");
@@ -135,16 +125,12 @@ int cmd_forecast(const Args& args) {
     return 1;
   }
 
-  const std::string out_path = o.get("output", "-");
-  std::ofstream file;
-  if (out_path != "-") {
-    file.open(out_path);
-    if (!file) {
-      std::cerr << "opspilot forecast: cannot write " << out_path << "\n";
-      return 1;
-    }
+  CsvOutput output;
+  if (!output.open(o.get("output", "-"), &error)) {
+    std::cerr << "opspilot forecast: " << error << "\n";
+    return 1;
   }
-  std::ostream& out = out_path == "-" ? std::cout : file;
+  std::ostream& out = output.stream();
   out << "step,timestamp,mean";
   for (const auto& b : f->bands) out << ",lower_" << level_name(b.level) << ",upper_" << level_name(b.level);
   out << "\n";
@@ -155,9 +141,8 @@ int cmd_forecast(const Args& args) {
     for (const auto& b : f->bands) out << "," << number(b.lower[h]) << "," << number(b.upper[h]);
     out << "\n";
   }
-  out.flush();
-  if (!out) {
-    std::cerr << "opspilot forecast: writing " << out_path << " failed\n";
+  if (!output.finish(&error)) {
+    std::cerr << "opspilot forecast: " << error << "\n";
     return 1;
   }
   if (!o.has("quiet")) {
