@@ -237,12 +237,18 @@ TEST(SandboxModel, RollbackClearsADeployRegression) {
     return json::parse(call(api, "GET", "/api/v1/state", t).body)["services"][0]["p99_seconds"].get<double>();
   };
   EXPECT_GT(p99_at(60 + 180), 2.5 * base_p99);  // the new revision is rolled out and slow
+  // The ground truth the agent's `incident` signal reads.
+  auto incident_active = [&](double t) {
+    return sample(call(api, "GET", "/services/web/metrics", t).body, "sandbox_incident_active{service=\"web\"}");
+  };
+  EXPECT_EQ(incident_active(240), 1);
   r = call(api, "POST", "/api/v1/actions", 300, action_body("d-rb", "rollback"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["observed"]["revision"], 1);
   EXPECT_EQ(json::parse(call(api, "GET", "/api/v1/actions/d-rb", 360).body)["state"], "in_progress");
   EXPECT_EQ(json::parse(call(api, "GET", "/api/v1/actions/d-rb", 430).body)["state"], "done");
   EXPECT_NEAR(p99_at(440), base_p99, 0.05 * base_p99);
+  EXPECT_EQ(incident_active(440), 0);
   const json incidents = json::parse(call(api, "GET", "/api/v1/incidents", 440).body)["incidents"];
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0]["ended_by"], "rollback");
