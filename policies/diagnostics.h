@@ -2,20 +2,17 @@
 // Problems found while loading and validating policy files: where (file:line:col, 1-based, and a
 // breadcrumb such as `spec.rules.bounds.max_replicas`), how bad (error | warning), what kind
 // (a stable code) and a message that quotes the offending value and says what was expected.
-// Codes and every message text live here so tests assert on the text the loader produces.
-// The agent's config has its own equivalent (agent/config/diagnostics.h); policies/ must not
-// include agent/ headers, so this is a small sibling of the same shape.
+// Codes and every message text live here so tests assert on the text the loader produces; the
+// record, sink, formatting and JSON are shared with the agent's config (policies/diagnostic_core.h).
 // Thread-safety: plain values and pure functions; a DiagnosticSink belongs to one load.
 #include <cstddef>
-#include <nlohmann/json_fwd.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace opspilot::policies {
+#include "policies/diagnostic_core.h"
 
-enum class Severity { Error, Warning };
+namespace opspilot::policies {
 
 /// Short names (code_name) appear in JSON output; keep them stable.
 enum class Code {
@@ -41,88 +38,31 @@ enum class Code {
 
 std::string_view code_name(Code code);         // "unknown-key"
 std::string_view code_description(Code code);  // one line, for docs
-std::string_view severity_name(Severity severity);  // "error" | "warning"
 
-struct Diagnostic {
-  Severity severity = Severity::Error;
-  Code code = Code::WrongType;
-  std::string file;
-  int line = 0;    // 1-based; 0 = no position
-  int column = 0;  // 1-based, in bytes
-  std::string path;  // breadcrumb; empty = the whole document
-  std::string message;
-  std::string source_line;  // the text of `line`, for the caret
-
-  bool is_error() const { return severity == Severity::Error; }
-};
-
-/// Collects the diagnostics for one file and attaches the source line each points at.
-/// Thread-safety: none; one per load.
-class DiagnosticSink {
- public:
-  DiagnosticSink(std::string file, std::string_view text);
-  void add(Severity severity, Code code, int line, int column, std::string path, std::string message);
-  const std::string& file() const { return file_; }
-  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
-  /// The diagnostics in position order; empties the sink.
-  std::vector<Diagnostic> take_sorted();
-
- private:
-  std::string file_;
-  std::vector<std::string> lines_;
-  std::vector<Diagnostic> diagnostics_;
-};
-
-/// `FILE:LINE:COL: error: MESSAGE (at PATH)` then the source line and a caret; ends with '\n'.
-std::string format_diagnostic(const Diagnostic& d);
-/// All diagnostics then "N errors, M warnings". Empty input -> "".
-std::string format_diagnostics(const std::vector<Diagnostic>& ds);
-nlohmann::json diagnostic_to_json(const Diagnostic& d);
-/// {"ok", "errors", "warnings", "diagnostics": [...]}.
-nlohmann::json diagnostics_to_json(const std::vector<Diagnostic>& ds);
-
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-/// The nearest candidate when close enough to be a typo (1 edit up to 4 chars, 2 up to 8, else 3).
-std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+using Diagnostic = BasicDiagnostic<Code>;
+/// Collects the diagnostics for one file. Thread-safety: none; one per load.
+using DiagnosticSink = BasicDiagnosticSink<Code>;
 
 /// Every message text of the policy loader and validator.
 namespace messages {
 
-inline std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using diagnostic_messages::bad_enum;
+using diagnostic_messages::duplicate_key;
+using diagnostic_messages::empty_value;
+using diagnostic_messages::join_allowed;
+using diagnostic_messages::misplaced_key;
+using diagnostic_messages::missing_key;
+using diagnostic_messages::out_of_range;
+using diagnostic_messages::q;
+using diagnostic_messages::unknown_key;
+using diagnostic_messages::wrong_type;
+using diagnostic_messages::yaml_syntax;
 
 inline std::string file_unreadable(std::string_view path, std::string_view reason) {
   return "cannot read policy file " + q(path) + ": " + std::string(reason);
 }
 inline std::string no_policy_files(std::string_view dir) {
   return "directory " + q(dir) + " holds no policy files (*.yaml, *.yml; *_test.yaml are tests)";
-}
-inline std::string yaml_syntax(std::string_view parser_message) {
-  return "YAML syntax error: " + std::string(parser_message);
-}
-inline std::string unknown_key(std::string_view key, std::string_view suggestion) {
-  std::string m = "unknown key " + q(key);
-  if (!suggestion.empty()) m += "; did you mean " + q(suggestion) + "?";
-  return m;
-}
-inline std::string misplaced_key(std::string_view key, std::string_view parent) {
-  return "unknown key " + q(key) + " here; it belongs under " + q(parent);
-}
-inline std::string duplicate_key(std::string_view key, int first_line) {
-  return "duplicate key " + q(key) + " (first at line " + std::to_string(first_line) + ")";
-}
-inline std::string wrong_type(std::string_view expected, std::string_view got) {
-  return "expected " + std::string(expected) + ", got " + std::string(got);
-}
-inline std::string missing_key(std::string_view key) { return "missing required key " + q(key); }
-inline std::string join_allowed(const std::vector<std::string_view>& allowed) {
-  std::string out;
-  for (std::size_t i = 0; i < allowed.size(); ++i) out += (i ? ", " : "") + q(allowed[i]);
-  return out;
-}
-inline std::string bad_enum(std::string_view field, std::string_view value,
-                            const std::vector<std::string_view>& allowed) {
-  return "bad " + std::string(field) + " " + q(value) + "; expected one of " + join_allowed(allowed);
 }
 inline std::string bad_api_version(std::string_view value) {
   return "unsupported apiVersion " + q(value) + "; expected \"opspilot.dev/v1\"";
@@ -139,10 +79,6 @@ inline std::string bad_time_of_day(std::string_view value) {
 inline std::string bad_date(std::string_view value) {
   return "bad date " + q(value) + "; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM such as \"2026-12-24\"";
 }
-inline std::string out_of_range(std::string_view field, std::string_view value, std::string_view expected) {
-  return std::string(field) + " is " + std::string(value) + "; expected " + std::string(expected);
-}
-inline std::string empty_value(std::string_view field) { return std::string(field) + " must not be empty"; }
 inline std::string unknown_action_kind(std::string_view value, const std::vector<std::string_view>& known,
                                        std::string_view suggestion) {
   std::string m = "unknown action kind " + q(value);

@@ -6,40 +6,9 @@
 
 namespace opspilot::policies::yaml {
 
-std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-std::string describe(const YAML::Node& n) {
-  if (n.IsMap()) return "a map";
-  if (n.IsSequence()) return "a list";
-  if (!n.IsDefined() || n.IsNull()) return "nothing (null)";
-  const std::string& s = n.Scalar();
-  return msg::q(s.size() > 60 ? s.substr(0, 57) + "..." : s);
-}
-
-void Reader::report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message) {
-  // yaml-cpp marks are 0-based (-1 when unknown); people count from 1.
-  const bool known = mark.line >= 0;
-  sink_.add(severity, code, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(path),
-            std::move(message));
-}
-void Reader::error(Code code, const YAML::Node& at, std::string path, std::string message) {
-  report(Severity::Error, code, at.Mark(), std::move(path), std::move(message));
-}
-void Reader::warning(Code code, const YAML::Node& at, std::string path, std::string message) {
-  report(Severity::Warning, code, at.Mark(), std::move(path), std::move(message));
-}
-bool Reader::bad(const Entry& e, Code code, std::string message) {
-  error(code, at(e), e.path, std::move(message));
-  return false;
-}
-
 SourcePos Reader::pos(const YAML::Node& n, std::string path) const {
-  const YAML::Mark m = n.Mark();
-  if (m.line < 0) return SourcePos{sink_.file(), 0, 0, std::move(path)};
-  return SourcePos{sink_.file(), m.line + 1, m.column + 1, std::move(path)};
+  const LineColumn at = line_column(n.Mark());
+  return SourcePos{sink_.file(), at.line, at.column, std::move(path)};
 }
 
 std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& path, const Keys* known,
@@ -76,20 +45,6 @@ std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& pa
 std::optional<MapView> Reader::section(const Entry* e, const Keys* known,
                                        const std::map<std::string_view, std::string_view>& misplaced) {
   return e != nullptr ? map(e->value, e->path, known, misplaced) : std::nullopt;
-}
-
-bool Reader::scalar(const Entry& e, std::string_view expected, std::string& out) {
-  if (!e.value.IsScalar()) return bad(e, Code::WrongType, msg::wrong_type(expected, describe(e.value)));
-  out = e.value.Scalar();
-  return true;
-}
-
-bool Reader::read_string(const Entry* e, std::string& out) {
-  std::string s;
-  if (e == nullptr || !scalar(*e, "a string", s)) return false;
-  if (s.empty()) return bad(*e, Code::EmptyValue, msg::empty_value(e->key));
-  out = std::move(s);
-  return true;
 }
 
 bool Reader::read_int(const Entry* e, long long lo, long long hi, int& out) {
@@ -353,15 +308,6 @@ std::optional<YAML::Mark> hanging_flow_entry(std::string_view text) {
     ++line;
   }
   return std::nullopt;
-}
-
-YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text) {
-  const std::size_t last = text.find_last_not_of(" \t\r\n");
-  if (last == std::string_view::npos || mark.pos <= static_cast<int>(last)) return mark;
-  const std::size_t line_start = text.rfind('\n', last);
-  mark.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(last), '\n'));
-  mark.column = static_cast<int>(last - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
-  return mark;
 }
 
 }  // namespace opspilot::policies::yaml

@@ -2,9 +2,8 @@
 // The YAML side of the policy loader: walks yaml-cpp nodes, converts scalars to typed values
 // and reports every problem with a 1-based position and a breadcrumb. Which keys exist where
 // (the schema) stays in loader.cpp. Private to policies/ (only loader*.cpp include it).
+// The loader-independent parts (paths, describe, Entry, MapView, reporting) are in yaml_common.h.
 // Thread-safety: a Reader writes to one DiagnosticSink and serves one load on one thread.
-#include <yaml-cpp/yaml.h>
-
 #include <chrono>
 #include <climits>
 #include <map>
@@ -15,44 +14,19 @@
 
 #include "policies/diagnostics.h"
 #include "policies/document.h"
+#include "policies/yaml_common.h"
 
 namespace opspilot::policies::yaml {
 
 namespace msg = messages;
 using Keys = std::vector<std::string_view>;
 
-std::string child(const std::string& path, std::string_view key);
-std::string item(const std::string& path, std::size_t i);
-/// "a map", "a list", "nothing (null)" or the quoted scalar (shortened past 60 characters).
-std::string describe(const YAML::Node& n);
-
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  std::string path;
-};
-
-struct MapView {
-  std::vector<Entry> entries;
-  const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries)
-      if (e.key == key) return &e;
-    return nullptr;
-  }
-};
-
-class Reader {
+class Reader : public ReaderBase<Code> {
  public:
-  explicit Reader(DiagnosticSink& sink) : sink_(sink) {}
+  explicit Reader(DiagnosticSink& sink) : ReaderBase(sink) {}
 
-  void report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message);
-  void error(Code code, const YAML::Node& at, std::string path, std::string message);
-  void warning(Code code, const YAML::Node& at, std::string path, std::string message);
-  bool bad(const Entry& e, Code code, std::string message);  // always false
   SourcePos pos(const YAML::Node& n, std::string path) const;
   SourcePos pos(const Entry& e) const { return pos(at(e), e.path); }
-  static const YAML::Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
 
   /// Checks `node` is a map (null = empty), reporting unknown (with a suggestion or "it belongs
   /// under") and duplicate keys. `known` null accepts any key.
@@ -61,8 +35,7 @@ class Reader {
   std::optional<MapView> section(const Entry* e, const Keys* known,
                                  const std::map<std::string_view, std::string_view>& misplaced = {});
 
-  bool scalar(const Entry& e, std::string_view expected, std::string& out);
-  bool read_string(const Entry* e, std::string& out);
+  // scalar() and read_string() come from ReaderBase.
   bool read_int(const Entry* e, long long lo, long long hi, int& out);
   bool read_int(const Entry* e, long long lo, long long hi, std::optional<int>& out);
   /// A number in [lo, hi]; `expected` says so in words.
@@ -83,9 +56,6 @@ class Reader {
   bool read_time_of_day(const Entry* e, int& out);
   bool read_days(const Entry* e, std::bitset<7>& out);
   void read_string_map(const Entry* e, std::map<std::string, std::string>& out);
-
- private:
-  DiagnosticSink& sink_;
 };
 
 /// yaml-cpp 0.7 can loop forever on a ',' that begins a line's content in block context (found
@@ -96,8 +66,5 @@ std::optional<YAML::Mark> hanging_flow_entry(std::string_view text);
 inline std::string hanging_flow_entry_message() {
   return "a line cannot start with ',' outside a [list] or {map}";
 }
-
-/// Errors past the end of input point just after the last non-blank character instead.
-YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text);
 
 }  // namespace opspilot::policies::yaml

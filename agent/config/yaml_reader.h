@@ -6,9 +6,10 @@
 // Private to agent/config: it includes yaml-cpp, which the agent library links privately, so
 // only loader.cpp and yaml_reader.cpp include it.
 //
+// The loader-independent parts (paths, describe, Entry, MapView, reporting at marks) are shared
+// with the policy loader in policies/yaml_common.h.
+//
 // Thread-safety: a Reader writes to one DiagnosticSink and is used by one load on one thread.
-#include <yaml-cpp/yaml.h>
-
 #include <charconv>
 #include <climits>
 #include <cstddef>
@@ -24,6 +25,7 @@
 #include "agent/clock.h"
 #include "agent/config/config.h"
 #include "agent/config/diagnostics.h"
+#include "policies/yaml_common.h"
 
 namespace opspilot::agent::config_yaml {
 
@@ -34,28 +36,12 @@ using Code = DiagnosticCode;
 
 inline constexpr long long kNoMax = LLONG_MAX;
 
-std::string child(const std::string& path, std::string_view key);
-std::string item(const std::string& path, std::size_t i);
-
-std::string describe(const YAML::Node& n);
-
-// One key of a map, first occurrence only (later duplicates are reported and ignored).
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  std::string path;
-};
-
-struct MapView {
-  std::vector<Entry> entries;
-  const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-};
+using policies::yaml::child;
+using policies::yaml::describe;
+using policies::yaml::end_of_text_clamped;
+using policies::yaml::Entry;
+using policies::yaml::item;
+using policies::yaml::MapView;
 
 // Keys that exist one level down, for "it belongs under" hints.
 struct Nested {
@@ -65,21 +51,11 @@ struct Nested {
 
 // Walks YAML nodes, converting values and reporting problems with positions. Each read_* leaves
 // `out` untouched and returns false when the key is absent or its value is bad (already reported).
-class Reader {
+class Reader : public policies::yaml::ReaderBase<Code> {
  public:
-  explicit Reader(DiagnosticSink& sink) : sink_(sink) {}
-
-  void report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message);
-  void error(Code code, const YAML::Node& at, std::string path, std::string message);
-  void warning(Code code, const YAML::Node& at, std::string path, std::string message);
-  // An error about the value of `e`.
-  bool bad(const Entry& e, Code code, std::string message);
+  explicit Reader(DiagnosticSink& sink) : ReaderBase(sink) {}
 
   SourcePos pos(const YAML::Node& n) const;
-
-  // Where a value's problems point: the value, or its key when the value is empty (an empty
-  // value has no text of its own to point at).
-  static const YAML::Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
 
   // Checks `node` is a map (null counts as empty) and reports unknown and duplicate keys.
   // `known` null: any key is accepted (open maps such as labels).
@@ -89,9 +65,7 @@ class Reader {
   // map() of the value of an optional key; nullopt when the key is absent or not a map.
   std::optional<MapView> section(const Entry* e, const Keys* known);
 
-  bool scalar(const Entry& e, std::string_view expected, std::string& out);
-
-  bool read_string(const Entry* e, std::string& out);
+  // scalar() and read_string() come from ReaderBase.
 
   // `T`: long long or double. `text` receives the scalar as written, for messages.
   template <class T>
@@ -139,12 +113,6 @@ class Reader {
  private:
   void unknown_key(const YAML::Node& key, const std::string& name, const std::string& path,
                    const Keys& known, const std::vector<Nested>& nested);
-
-  DiagnosticSink& sink_;
 };
-
-// Errors found at the end of input ("end of map flow not found") are marked past the last line;
-// point just after the last non-blank character instead, so the caret has a line to sit under.
-YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text);
 
 }  // namespace opspilot::agent::config_yaml

@@ -14,7 +14,7 @@ build() {
 }
 build exposition_fuzz "$root/agent/source/exposition.cpp"
 build promql_fuzz "$root/agent/source/promql_parse.cpp" "$root/agent/source/promql_eval.cpp"
-build config_fuzz "$root"/agent/config/*.cpp -lyaml-cpp
+build config_fuzz "$root"/agent/config/*.cpp "$root/policies/diagnostic_core.cpp" "$root/policies/yaml_common.cpp" -lyaml-cpp
 build policy_fuzz "$root"/policies/*.cpp -lyaml-cpp
 for f in exposition_fuzz promql_fuzz config_fuzz policy_fuzz; do
   # Seed the policy fuzzer with the bundled examples (policies and table tests).
