@@ -8,7 +8,7 @@ JOBS        ?= $(shell nproc)
 
 DEB_PACKAGES := cmake g++ make pkg-config python3 \
   libboost1.81-dev libcurl4-openssl-dev libyaml-cpp-dev nlohmann-json3-dev libeigen3-dev \
-  prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus wrk curl
+  libssl-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus wrk curl
 
 .PHONY: all deps build test demo bench fuzz clean help
 

@@ -72,6 +72,9 @@ struct TargetSpec {
   std::string kind = "Deployment";  // Deployment | StatefulSet | AutoScalingGroup
   std::string namespace_ = "default";
   std::map<std::string, std::string> labels;
+  /// What policies' approval rules call the target's environment (e.g. "production"); default:
+  /// the top-level `environment`.
+  std::string environment;
   /// Sidecar mode: the workload's own metrics endpoint. Empty in controller mode.
   std::string scrape_url;
   /// Signals by role: load (required), replicas, ready_replicas, saturation, latency, errors,
@@ -112,6 +115,53 @@ struct JournalSpec {
   int max_segments = 8;
 };
 
+/// `policies:` — the policy files and directories every proposal is checked against, re-read
+/// when they change (a mounted ConfigMap included). Empty: only `targets[].limits` apply.
+struct PolicySourceSpec {
+  std::vector<std::string> paths;  // as resolved against the config file's directory
+  Duration reload_interval{std::chrono::seconds(10)};
+  SourcePos pos;
+};
+
+/// `approvals.slack` — where approval requests are posted and how callbacks are verified.
+/// Secrets are read at load time from `*_file` (a mounted Secret) or `*_env`.
+struct SlackSpec {
+  /// Incoming webhook URL. Messages posted this way are updated through each callback's
+  /// `response_url`.
+  std::string webhook_url;
+  /// Web API base (chat.postMessage, chat.update, usergroups.users.list), used with a bot token.
+  std::string api_url = "https://slack.com/api";
+  std::string bot_token;
+  std::string channel;         // required with a bot token
+  std::string signing_secret;  // required for the interactive callback (/slack/interactions)
+  Duration timeout{std::chrono::seconds(5)};
+  SourcePos pos;
+
+  bool enabled() const { return !webhook_url.empty() || !bot_token.empty(); }
+};
+
+/// `approvals:` — how pending actions reach a human.
+struct ApprovalsSpec {
+  SlackSpec slack;
+  /// How long a request lives when the policy that asked does not say (`approval.ttl`).
+  Duration default_ttl{std::chrono::minutes(30)};
+};
+
+/// One bearer token of the HTTP API (`api.tokens[]`).
+struct ApiTokenSpec {
+  std::string name;
+  std::string token;   // the secret, from `token_file`, `token_env` or (discouraged) `token`
+  std::string role;    // viewer | operator | approver | admin
+  std::vector<std::string> namespaces;  // the namespaces it may act on; empty = all
+  SourcePos pos;
+};
+
+/// `api:` — authentication of /api/v1. With no tokens, reads are open (bind to loopback) and
+/// every write is refused.
+struct ApiSpec {
+  std::vector<ApiTokenSpec> tokens;
+};
+
 struct ClockSpec {
   double speed = 1.0;                 // >1 runs simulated time (sandbox, demo)
   std::optional<TimePoint> start;     // simulated start; default: now
@@ -130,6 +180,10 @@ struct Config {
   JournalSpec journal;
   ClockSpec clock;
   std::string timeline_path;  // optional CSV of every tick, for reports
+  std::string environment;    // default for targets[].environment
+  PolicySourceSpec policies;
+  ApprovalsSpec approvals;
+  ApiSpec api;
   std::vector<TargetSpec> targets;
 
   bool controller_mode() const { return !prometheus.url.empty(); }
