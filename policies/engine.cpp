@@ -2,22 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
 
+#include "policies/engine_compiled.h"
 #include "policies/guardrails.h"
 
 namespace opspilot::policies {
 namespace {
 
+using compiled::CompiledDocument;
+using compiled::Text;
 using std::chrono::seconds;
 using std::chrono::system_clock;
-
-std::string num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
-}
-std::string ago(seconds s) { return format_policy_duration(s) + " ago"; }
+using namespace std::string_view_literals;
 
 // A history record's kind as bits (scale_up also counts as scale).
 std::uint32_t record_kinds(const std::string& kind) {
@@ -33,131 +32,197 @@ struct Record {
   int pods;
 };
 
-// One evaluation: the proposal, what is known, and the results so far.
+// The reason being written: a fixed buffer for the usual few dozen characters, a string past
+// it (names in policies are the user's, of any length).
+class Line {
+ public:
+  Line& clear() {
+    n_ = 0;
+    return *this;
+  }
+  Line& operator<<(std::string_view s) {
+    if (n_ + s.size() <= sizeof buf_) [[likely]] {
+      std::memcpy(buf_ + n_, s.data(), s.size());
+      n_ += s.size();
+      return *this;
+    }
+    return spill(s);
+  }
+  Line& operator<<(char c) { return *this << std::string_view(&c, 1); }
+  Line& integer(long long v) {
+    char b[24];
+    return *this << std::string_view(b, static_cast<std::size_t>(std::to_chars(b, b + sizeof b, v).ptr - b));
+  }
+  Line& num(double v) {  // %.3g
+    char b[32];
+    return *this << std::string_view(b, static_cast<std::size_t>(compiled::format_num(b, b + sizeof b, v) - b));
+  }
+  Line& duration(seconds d) {
+    char b[kMaxPolicyDuration];
+    return *this << std::string_view(b, static_cast<std::size_t>(write_policy_duration(b, d) - b));
+  }
+  Line& time_of_day(int minutes) {
+    char b[kMaxTimeOfDay];
+    return *this << std::string_view(b, static_cast<std::size_t>(write_time_of_day(b, minutes) - b));
+  }
+  std::string_view view() const { return n_ <= sizeof buf_ ? std::string_view(buf_, n_) : std::string_view(long_); }
+
+ private:
+  static constexpr std::size_t kSpilled = ~std::size_t{0} / 2;  // n_ once the text is in long_
+  [[gnu::noinline]] Line& spill(std::string_view s) {
+    if (n_ <= sizeof buf_) long_.assign(buf_, n_);
+    long_.append(s);
+    n_ = kSpilled;
+    return *this;
+  }
+  char buf_[480];
+  std::size_t n_ = 0;
+  std::string long_;
+};
+
+// One evaluation: the proposal, what is known, and the results so far. Each reason is written
+// into line_ from the compiled fragments and the proposal's numbers, then copied once into its
+// RuleResult.
 class Run {
  public:
-  Run(const Proposal& p, const Context& c, Evaluation& ev) : p_(p), c_(c), ev_(ev) {
+  Run(const Proposal& p, const Context& c, const compiled::Arena& arena, Evaluation& ev, std::vector<RuleResult>& out)
+      : p_(p), c_(c), arena_(arena), ev_(ev), out_(out) {
     kinds_ = proposal_kinds(p);
     desired_ = p.desired_replicas;
     records_.reserve(c.history.size() + 2);
     for (const ActionRecord& r : c.history) records_.push_back({record_kinds(r.kind), r.at, r.pods});
     if (c.last_scale_up) records_.push_back({kKindScale | kKindScaleUp, *c.last_scale_up, 0});
     if (c.last_scale_down) records_.push_back({kKindScale | kKindScaleDown, *c.last_scale_down, 0});
+    // The latest action of each kind, for cooldowns (a cooldown's last action is the latest of
+    // its kinds' latest).
+    for (const Record& r : records_) {
+      if (r.at > c.now) continue;
+      for (std::uint32_t b = 0; b < kKinds; ++b)
+        if ((r.kinds >> b & 1u) && (!latest_[b] || r.at > *latest_[b])) latest_[b] = r.at;
+    }
     kind_name_ = proposal_kind_name(p);
   }
 
   std::uint32_t kinds() const { return kinds_; }
   int desired() const { return desired_; }
 
-  void document(const PolicyDocument& d) {
-    d_ = &d;
-    const std::size_t before = ev_.rules.size();
-    if (d.actions_listed) actions();
-    protections();
-    if (kinds_ & (kKindScale | kKindResize)) {
-      bounds();
-      step();
+  void document(const CompiledDocument& cd) {
+    d_ = cd.source;
+    cd_ = &cd;
+    const std::size_t before = out_.size();
+    if (cd.actions_listed) actions();
+    if (cd.has_protections) protections();
+    if ((kinds_ & (kKindScale | kKindResize))) {
+      if (cd.has_bounds) bounds();
+      if (cd.has_step) step();
     }
     cooldowns();
     rate_limits();
-    blast_radius();
-    windows();
+    if (cd.has_blast_radius) blast_radius();
+    if (cd.window_kinds & kinds_) windows();
     freezes();
     approvals();
-    if (ev_.rules.size() == before)
-      add("default", d.default_verdict,
-          "no rule of policy \"" + d.name + "\" applies to a " + kind_name_ + "; its default is " +
-              to_string(d.default_verdict));
+    if (out_.size() == before) {
+      line() << text(cd.default_head) << kind_name_ << text(cd.default_tail);
+      add(cd.default_rule, cd.default_verdict);
+    }
   }
 
  private:
-  void add(std::string_view rule, Verdict v, std::string reason, std::optional<int> adjusted = std::nullopt) {
-    std::string name;
-    name.reserve(d_->prefix.size() + rule.size());
-    name.append(d_->prefix).append(rule);
-    ev_.rules.push_back(RuleResult{std::move(name), v, std::move(reason), adjusted});
+  std::string_view text(Text t) const { return arena_.view(t); }
+  Line& line() { return line_.clear(); }
+  void add(Text rule, Verdict v, std::optional<int> adjusted = std::nullopt) {
+    out_.push_back(RuleResult{std::string(text(rule)), v, std::string(line_.view()), adjusted});
   }
   seconds since(system_clock::time_point t) const {
     return std::chrono::duration_cast<seconds>(c_.now - t);
   }
+  // Local time in `zone` at Context::now, converted once per zone per evaluation.
   const LocalTime& local(const std::shared_ptr<const TimeZone>& zone) {
-    if (zone.get() != local_zone_) {
-      local_ = to_local(*zone, c_.now);
-      local_zone_ = zone.get();
-    }
-    return local_;
+    for (const auto& [z, t] : locals_)
+      if (z == zone.get()) return t;
+    locals_.emplace_back(zone.get(), to_local(*zone, c_.now));
+    return locals_.back().second;
   }
 
   void actions() {
-    if (kinds_ & d_->allowed_kinds)
-      add("actions", Verdict::Allow, kind_name_ + " is among the permitted actions (" + d_->actions_text + ")");
-    else
-      add("actions", Verdict::Deny, kind_name_ + " is not among the permitted actions (" + d_->actions_text + ")");
+    const bool allowed = kinds_ & cd_->allowed_kinds;
+    line() << kind_name_ << (allowed ? " is among the permitted actions"sv : " is not among the permitted actions"sv)
+           << text(cd_->actions_tail);
+    add(cd_->actions, allowed ? Verdict::Allow : Verdict::Deny);
   }
 
   void protections() {
-    if (!d_->protections) return;
     const Protections& pr = *d_->protections;
-    if (pr.require_complete_data && !c_.data_complete)
-      add("protections.complete_data", Verdict::Deny, "a signal the proposal relies on is missing");
+    if (pr.require_complete_data && !c_.data_complete) {
+      line() << "a signal the proposal relies on is missing"sv;
+      add(cd_->complete_data, Verdict::Deny);
+    }
     if (pr.max_data_age) {
       const double limit = static_cast<double>(pr.max_data_age->count());
-      const std::string text = "data is " + num(c_.data_age_seconds) + "s old, limit " + format_policy_duration(*pr.max_data_age);
-      add("protections.max_data_age", c_.data_age_seconds > limit ? Verdict::Deny : Verdict::Allow, text);
+      line() << "data is "sv;
+      line_.num(c_.data_age_seconds) << text(cd_->max_data_age_tail);
+      add(cd_->max_data_age, c_.data_age_seconds > limit ? Verdict::Deny : Verdict::Allow);
     }
     if (pr.max_forecast_mase) {
-      if (!c_.predictor_mase)
-        add("protections.max_forecast_mase", Verdict::Allow, "forecast accuracy not measured yet; no floor applied");
-      else
-        add("protections.max_forecast_mase", *c_.predictor_mase > *pr.max_forecast_mase ? Verdict::Deny : Verdict::Allow,
-            "measured forecast MASE " + num(*c_.predictor_mase) + ", limit " + num(*pr.max_forecast_mase));
+      if (!c_.predictor_mase) {
+        line() << "forecast accuracy not measured yet; no floor applied"sv;
+        add(cd_->max_forecast_mase, Verdict::Allow);
+      } else {
+        line() << "measured forecast MASE "sv;
+        line_.num(*c_.predictor_mase) << text(cd_->mase_tail);
+        add(cd_->max_forecast_mase, *c_.predictor_mase > *pr.max_forecast_mase ? Verdict::Deny : Verdict::Allow);
+      }
     }
     if (pr.min_interval_coverage) {
-      if (!c_.predictor_coverage)
-        add("protections.min_interval_coverage", Verdict::Allow, "interval coverage not measured yet; no floor applied");
-      else
-        add("protections.min_interval_coverage",
-            *c_.predictor_coverage < *pr.min_interval_coverage ? Verdict::Deny : Verdict::Allow,
-            "measured interval coverage " + num(*c_.predictor_coverage * 100) + "%, floor " +
-                num(*pr.min_interval_coverage * 100) + "%");
+      if (!c_.predictor_coverage) {
+        line() << "interval coverage not measured yet; no floor applied"sv;
+        add(cd_->min_interval_coverage, Verdict::Allow);
+      } else {
+        line() << "measured interval coverage "sv;
+        line_.num(*c_.predictor_coverage * 100) << text(cd_->coverage_tail);
+        add(cd_->min_interval_coverage,
+            *c_.predictor_coverage < *pr.min_interval_coverage ? Verdict::Deny : Verdict::Allow);
+      }
     }
     if (pr.max_burn_rate_for_scale_down && (kinds_ & (kKindScaleDown | kKindResizeDown))) {
       const bool burning = c_.error_budget_burn_rate > *pr.max_burn_rate_for_scale_down;
-      add("protections.max_burn_rate_for_scale_down", burning ? Verdict::Deny : Verdict::Allow,
-          "error budget burns at " + num(c_.error_budget_burn_rate) + "x, scale-down " +
-              (burning ? "refused above " : "allowed up to ") + num(*pr.max_burn_rate_for_scale_down) + "x");
+      line() << "error budget burns at "sv;
+      line_.num(c_.error_budget_burn_rate) << text(burning ? cd_->burn_refused_tail : cd_->burn_allowed_tail);
+      add(cd_->max_burn_rate, burning ? Verdict::Deny : Verdict::Allow);
     }
   }
 
   void bounds() {
-    if (!d_->bounds) return;
     const Bounds& b = *d_->bounds;
     const int slo = b.slo_floor ? c_.slo_min_replicas : 0;
     const int lower = std::max(b.min_replicas.value_or(0), slo);
-    const std::string wanted = "wanted " + std::to_string(desired_);
     if (b.max_replicas && desired_ > *b.max_replicas) {
-      add("bounds.max_replicas", Verdict::Allow, wanted + ", capped at max_replicas " + std::to_string(*b.max_replicas), *b.max_replicas);
+      line() << "wanted "sv;
+      line_.integer(desired_) << ", capped at max_replicas "sv << text(cd_->max_replicas);
+      add(cd_->bounds_max, Verdict::Allow, *b.max_replicas);
       desired_ = *b.max_replicas;
-      if (lower > desired_)
-        add("bounds.slo_floor", Verdict::NeedsApproval,
-            "the SLO needs " + std::to_string(lower) + " replicas, above max_replicas " + std::to_string(desired_) +
-                "; a human must decide");
+      if (lower > desired_) {
+        line() << "the SLO needs "sv;
+        line_.integer(lower) << " replicas, above max_replicas "sv;
+        line_.integer(desired_) << "; a human must decide"sv;
+        add(cd_->bounds_slo_floor, Verdict::NeedsApproval);
+      }
     } else if (desired_ < lower) {
       const bool by_slo = slo > b.min_replicas.value_or(0);
-      add(by_slo ? "bounds.slo_floor" : "bounds.min_replicas", Verdict::Allow,
-          wanted + ", raised to " + std::to_string(lower) +
-              (by_slo ? " (the fewest the SLO needs)" : " (min_replicas)"),
-          lower);
+      line() << "wanted "sv;
+      line_.integer(desired_) << ", raised to "sv;
+      line_.integer(lower) << (by_slo ? " (the fewest the SLO needs)"sv : " (min_replicas)"sv);
+      add(by_slo ? cd_->bounds_slo_floor : cd_->bounds_min, Verdict::Allow, lower);
       desired_ = lower;
     } else {
-      add("bounds", Verdict::Allow,
-          std::to_string(desired_) + " is within [" + std::to_string(lower) + ", " +
-              (b.max_replicas ? std::to_string(*b.max_replicas) : std::string("no max")) + "]");
+      line().integer(desired_) << " is within ["sv;
+      line_.integer(lower) << ", "sv << (b.max_replicas ? text(cd_->max_replicas) : "no max"sv) << ']';
+      add(cd_->bounds, Verdict::Allow);
     }
   }
 
   void step() {
-    if (!d_->step) return;
     const StepLimits& s = *d_->step;
     const int current = p_.current_replicas;
     const bool up = desired_ > current;
@@ -168,53 +233,57 @@ class Run {
     const auto& pct_limit = up ? s.max_up_percent : s.max_down_percent;
     if (abs_limit) limit = std::min(limit, *abs_limit);
     if (pct_limit) limit = std::min(limit, std::max(1, static_cast<int>(std::floor(current * *pct_limit / 100.0))));
-    const std::string rule = up ? "step.max_up" : "step.max_down";
-    const std::string sign = up ? "+" : "-";
     if (limit == INT32_MAX) return;
+    const Text rule = up ? cd_->step_up : cd_->step_down;
+    const char sign = up ? '+' : '-';
+    line() << "step "sv << sign;
+    line_.integer(size) << (size <= limit ? " within the limit "sv : " exceeds the limit "sv) << sign;
+    line_.integer(limit);
     if (size <= limit) {
-      add(rule, Verdict::Allow, "step " + sign + std::to_string(size) + " within the limit " + sign + std::to_string(limit));
+      add(rule, Verdict::Allow);
       return;
     }
-    const std::string over = "step " + sign + std::to_string(size) + " exceeds the limit " + sign + std::to_string(limit);
     if (s.on_exceed == OnExceed::Clamp) {
       desired_ = up ? current + limit : current - limit;
-      add(rule, Verdict::Allow, over + "; limited to " + std::to_string(desired_), desired_);
+      line_ << "; limited to "sv;
+      line_.integer(desired_);
+      add(rule, Verdict::Allow, desired_);
     } else {
-      add(rule, s.on_exceed == OnExceed::Deny ? Verdict::Deny : Verdict::NeedsApproval, over);
+      add(rule, s.on_exceed == OnExceed::Deny ? Verdict::Deny : Verdict::NeedsApproval);
     }
   }
 
   void cooldowns() {
-    for (const KindDuration& c : d_->cooldowns) {
+    for (const compiled::Cooldown& c : cd_->cooldowns) {
       if (!(c.kinds & kinds_)) continue;
       std::optional<system_clock::time_point> last;
-      for (const Record& r : records_)
-        if ((r.kinds & c.kinds) && r.at <= c_.now && (!last || r.at > *last)) last = r.at;
-      const std::string rule = "cooldowns." + c.kind;
+      for (std::uint32_t b = 0; b < kKinds; ++b)
+        if ((c.kinds >> b & 1u) && latest_[b] && (!last || *latest_[b] > *last)) last = latest_[b];
       if (!last) {
-        add(rule, Verdict::Allow, "no earlier " + c.kind + " on record");
-      } else if (since(*last) < c.period) {
-        add(rule, Verdict::Deny, "last " + c.kind + " was " + ago(since(*last)) + "; cooldown " + format_policy_duration(c.period));
-      } else {
-        add(rule, Verdict::Allow, "last " + c.kind + " was " + ago(since(*last)) + " (cooldown " + format_policy_duration(c.period) + ")");
+        line() << text(c.none);
+        add(c.rule, Verdict::Allow);
+        continue;
       }
+      const seconds ago = since(*last);
+      const bool cooling = ago < c.period;
+      line() << text(c.last);
+      line_.duration(ago) << text(cooling ? c.deny_tail : c.allow_tail);
+      add(c.rule, cooling ? Verdict::Deny : Verdict::Allow);
     }
   }
 
   void rate_limits() {
-    for (const RateLimit& rl : d_->rate_limits) {
+    for (const compiled::RateLimitCheck& rl : cd_->rate_limits) {
       if (!(rl.kinds & kinds_)) continue;
       int n = 0;
       for (const Record& r : records_)
         if ((r.kinds & rl.kinds) && r.at <= c_.now && since(r.at) < rl.window) ++n;
-      const std::string text = std::to_string(n) + " " + rl.kind + (n == 1 ? " action" : " actions") + " in the last " + format_policy_duration(rl.window) +
-                               ", limit " + std::to_string(rl.max);
-      add("rate_limits." + rl.name, n >= rl.max ? Verdict::Deny : Verdict::Allow, text);
+      line().integer(n) << text(n == 1 ? rl.one_tail : rl.many_tail);
+      add(rl.rule, n >= rl.max ? Verdict::Deny : Verdict::Allow);
     }
   }
 
   void blast_radius() {
-    if (!d_->blast_radius) return;
     const BlastRadius& b = *d_->blast_radius;
     if (kinds_ & kKindRestart) {
       const int pods = p_.pods_affected > 0 ? p_.pods_affected : p_.current_replicas;
@@ -223,12 +292,11 @@ class Run {
       if (b.max_pods_at_once || b.max_percent_at_once) {
         const bool over = (b.max_pods_at_once && pods > *b.max_pods_at_once) ||
                           (b.max_percent_at_once && pct > *b.max_percent_at_once + 1e-9);
-        std::string limit;
-        if (b.max_pods_at_once) limit += std::to_string(*b.max_pods_at_once) + " pods";
-        if (b.max_percent_at_once) limit += (limit.empty() ? "" : " and ") + num(*b.max_percent_at_once) + "%";
-        add("blast_radius.at_once", over ? Verdict::Deny : Verdict::Allow,
-            "restarts " + std::to_string(pods) + " of " + std::to_string(total) + " pods (" + num(pct) +
-                "%) at once, limit " + limit);
+        line() << "restarts "sv;
+        line_.integer(pods) << " of "sv;
+        line_.integer(total) << " pods ("sv;
+        line_.num(pct) << "%) at once, limit "sv << text(cd_->at_once_limit);
+        add(cd_->at_once, over ? Verdict::Deny : Verdict::Allow);
       }
       if (b.max_pods_per_hour || b.max_percent_per_hour) {
         int done = 0;
@@ -238,123 +306,177 @@ class Run {
         const double hour_pct = 100.0 * hour / total;
         const bool over = (b.max_pods_per_hour && hour > *b.max_pods_per_hour) ||
                           (b.max_percent_per_hour && hour_pct > *b.max_percent_per_hour + 1e-9);
-        std::string limit;
-        if (b.max_pods_per_hour) limit += std::to_string(*b.max_pods_per_hour) + " pods";
-        if (b.max_percent_per_hour) limit += (limit.empty() ? "" : " and ") + num(*b.max_percent_per_hour) + "%";
-        add("blast_radius.per_hour", over ? Verdict::Deny : Verdict::Allow,
-            std::to_string(done) + " pods restarted in the last hour + " + std::to_string(pods) + " = " +
-                std::to_string(hour) + " (" + num(hour_pct) + "%), limit " + limit + " per hour");
+        line().integer(done) << " pods restarted in the last hour + "sv;
+        line_.integer(pods) << " = "sv;
+        line_.integer(hour) << " ("sv;
+        line_.num(hour_pct) << "%), limit "sv << text(cd_->per_hour_limit) << " per hour"sv;
+        add(cd_->per_hour, over ? Verdict::Deny : Verdict::Allow);
       }
     }
     if ((kinds_ & kKindRollback) && b.max_rollbacks_per_deploy) {
       const bool over = c_.rollbacks_this_deploy >= *b.max_rollbacks_per_deploy;
-      add("blast_radius.rollbacks_per_deploy", over ? Verdict::Deny : Verdict::Allow,
-          std::to_string(c_.rollbacks_this_deploy) + " rollback(s) already done for this deploy, limit " +
-              std::to_string(*b.max_rollbacks_per_deploy));
+      line().integer(c_.rollbacks_this_deploy) << text(cd_->rollbacks_tail);
+      add(cd_->rollbacks_per_deploy, over ? Verdict::Deny : Verdict::Allow);
     }
   }
 
   void windows() {
-    if (!d_->windows || !(d_->windows->kinds & kinds_)) return;
     const LocalTime& t = local(d_->zone);
-    const std::string when = format_time_of_day(t.minute_of_day) + " " + d_->zone->name();
-    for (const HoursWindow& w : d_->windows->allowed) {
-      if (w.contains(t)) {
-        add("windows.allowed_hours", Verdict::Allow, "inside the allowed hours " + w.describe() + " (" + when + ")");
-        return;
-      }
-    }
-    std::string all;
-    for (const HoursWindow& w : d_->windows->allowed) all += (all.empty() ? "" : "; ") + w.describe();
-    add("windows.allowed_hours", d_->windows->outside, "outside the allowed hours " + all + " (" + when + ")");
+    const auto& allowed = d_->windows->allowed;
+    std::size_t inside = allowed.size();
+    for (std::size_t i = 0; i < allowed.size() && inside == allowed.size(); ++i)
+      if (allowed[i].contains(t)) inside = i;
+    if (inside < allowed.size()) line() << "inside the allowed hours "sv << text(cd_->window_describe[inside]);
+    else line() << "outside the allowed hours "sv << text(cd_->windows_all);
+    line_ << " ("sv;
+    line_.time_of_day(t.minute_of_day) << ' ' << text(cd_->zone) << ')';
+    add(cd_->allowed_hours, inside < allowed.size() ? Verdict::Allow : d_->windows->outside);
   }
 
   void freezes() {
-    for (const Freeze& f : d_->freezes) {
-      if (!(f.kinds & kinds_)) continue;
+    for (const compiled::FreezeCheck& fc : cd_->freezes) {
+      if (!(fc.kinds & kinds_)) continue;
+      const Freeze& f = *fc.freeze;
       const LocalTime& t = local(f.zone);
-      bool active = false;
-      std::string what;
-      if (f.cron) {
-        active = f.cron->fired_within(t.local_minutes, f.duration.count() / 60);
-        what = "recurring freeze \"" + f.name + "\" (" + f.cron_text + " for " + format_policy_duration(f.duration) + ", " + f.zone->name() + ")";
-      } else {
-        active = t.local_minutes >= *f.from && t.local_minutes < *f.to;
-        what = "freeze \"" + f.name + "\" (" + f.from_text + " to " + f.to_text + ", " + f.zone->name() + ")";
-      }
-      add("freezes." + f.name, active ? f.verdict : Verdict::Allow, what + (active ? " is in force" : " is not in force"));
+      const bool active = f.cron ? f.cron->fired_within(t.local_minutes, f.duration.count() / 60)
+                                 : t.local_minutes >= *f.from && t.local_minutes < *f.to;
+      line() << text(active ? fc.in_force : fc.not_in_force);
+      add(fc.rule, active ? f.verdict : Verdict::Allow);
     }
   }
 
   void approvals() {
-    for (const ApprovalRule& a : d_->approvals) {
-      if (!(a.kinds & kinds_)) continue;
-      const int size = std::abs(desired_ - p_.current_replicas);
-      std::string met, unmet;
-      auto check = [&](bool ok, std::string yes, std::string no) {
-        if (ok) met += (met.empty() ? "" : ", ") + yes;
-        else if (unmet.empty()) unmet = std::move(no);
-      };
-      if (a.min_step)
-        check(size >= *a.min_step, "step " + std::to_string(size) + " >= " + std::to_string(*a.min_step),
-              "step " + std::to_string(size) + " < " + std::to_string(*a.min_step));
-      if (a.min_step_percent) {
-        const double pct = p_.current_replicas > 0 ? 100.0 * size / p_.current_replicas : (size > 0 ? 1e9 : 0);
-        check(pct >= *a.min_step_percent, "step " + num(pct) + "% >= " + num(*a.min_step_percent) + "%",
-              "step " + num(pct) + "% < " + num(*a.min_step_percent) + "%");
+    for (const compiled::ApprovalCheck& ac : cd_->approvals)
+      if (ac.kinds & kinds_) approval(ac);
+  }
+
+  // The proposal's confidence as "%.3g", formatted once per evaluation when a rule needs it.
+  std::string_view confidence_text() {
+    if (confidence_size_ == 0)
+      confidence_size_ = static_cast<std::size_t>(compiled::format_num(confidence_, confidence_ + sizeof confidence_, p_.confidence) - confidence_);
+    return {confidence_, confidence_size_};
+  }
+
+  // Each condition the rule states either holds (listed in the reason when approval is needed)
+  // or is the first that fails (the reason approval is not needed).
+  enum Condition { kMinStep, kMinStepPercent, kConfidence, kEnvironment, kHours, kConditions };
+
+  void approval(const compiled::ApprovalCheck& ac) {
+    const int size = std::abs(desired_ - p_.current_replicas);
+    const double pct = ac.min_step_percent
+                           ? (p_.current_replicas > 0 ? 100.0 * size / p_.current_replicas : (size > 0 ? 1e9 : 0))
+                           : 0;
+    const LocalTime* t = ac.hours ? &local(d_->zone) : nullptr;
+    const bool stated[kConditions] = {ac.min_step.has_value(), ac.min_step_percent.has_value(),
+                                      ac.confidence_below.has_value(), ac.environments != nullptr, ac.hours != nullptr};
+    bool holds[kConditions] = {};
+    if (stated[kMinStep]) holds[kMinStep] = size >= *ac.min_step;
+    if (stated[kMinStepPercent]) holds[kMinStepPercent] = pct >= *ac.min_step_percent;
+    if (stated[kConfidence]) holds[kConfidence] = p_.confidence < *ac.confidence_below;
+    if (stated[kEnvironment])
+      holds[kEnvironment] =
+          std::find(ac.environments->begin(), ac.environments->end(), p_.environment) != ac.environments->end();
+    if (stated[kHours]) holds[kHours] = ac.hours->contains(*t);
+    int failed = -1;
+    for (int k = 0; k < kConditions && failed < 0; ++k)
+      if (stated[k] && !holds[k]) failed = k;
+
+    // One condition in words: "step 3 >= 2" when it holds, "no approval needed: step 1 < 2"
+    // when it is the first that fails.
+    auto condition = [&](int k, bool ok) {
+      static constexpr std::string_view kHolds[kConditions] = {"step ", "step ", "confidence ", "environment \"", "time "};
+      static constexpr std::string_view kFails[kConditions] = {
+          "no approval needed: step ", "no approval needed: step ", "no approval needed: confidence ",
+          "no approval needed: environment \"", "no approval needed: time "};
+      line_ << (ok ? kHolds[k] : kFails[k]);
+      switch (k) {
+        case kMinStep:
+          line_.integer(size) << text(ok ? ac.min_step_holds : ac.min_step_fails);
+          break;
+        case kMinStepPercent:
+          line_.num(pct) << text(ok ? ac.min_step_percent_holds : ac.min_step_percent_fails);
+          break;
+        case kConfidence:
+          line_ << confidence_text() << text(ok ? ac.confidence_holds : ac.confidence_fails);
+          break;
+        case kEnvironment:
+          line_ << p_.environment << (ok ? "\""sv : "\" not listed"sv);
+          break;
+        default:
+          line_.time_of_day(t->minute_of_day) << text(ok ? ac.hours_holds : ac.hours_fails);
       }
-      if (a.confidence_below)
-        check(p_.confidence < *a.confidence_below, "confidence " + num(p_.confidence) + " < " + num(*a.confidence_below),
-              "confidence " + num(p_.confidence) + " >= " + num(*a.confidence_below));
-      if (!a.environments.empty()) {
-        const bool in = std::find(a.environments.begin(), a.environments.end(), p_.environment) != a.environments.end();
-        check(in, "environment \"" + p_.environment + "\"", "environment \"" + p_.environment + "\" not listed");
-      }
-      if (a.hours) {
-        const LocalTime& t = local(d_->zone);
-        check(a.hours->contains(t), "time " + format_time_of_day(t.minute_of_day) + " in " + a.hours->describe(),
-              "time " + format_time_of_day(t.minute_of_day) + " not in " + a.hours->describe());
-      }
-      const std::string rule = "approval." + a.name;
-      if (!unmet.empty()) {
-        add(rule, Verdict::Allow, "no approval needed: " + unmet);
-        continue;
-      }
-      add(rule, Verdict::NeedsApproval,
-          "a human must approve this " + kind_name_ + (met.empty() ? "" : " (" + met + ")") + "; request lives " +
-              format_policy_duration(a.ttl));
-      if (!ev_.approval) ev_.approval.emplace(ApprovalRequirement{{}, {}, {}, {}, a.ttl, a.on_expiry});
-      ApprovalRequirement& r = *ev_.approval;
-      r.rules.push_back(d_->prefix + rule);
-      auto merge = [](std::vector<std::string>& into, const std::vector<std::string>& from) {
-        for (const auto& x : from)
-          if (std::find(into.begin(), into.end(), x) == into.end()) into.push_back(x);
-      };
-      merge(r.slack_users, a.slack_users);
-      merge(r.slack_groups, a.slack_groups);
-      merge(r.tokens, a.tokens);
-      r.ttl = std::min(r.ttl, a.ttl);  // the strictest rule decides how long the request lives
-      if (a.on_expiry == Verdict::Deny) r.on_expiry = Verdict::Deny;
+    };
+    if (failed >= 0) {
+      line();
+      condition(failed, false);
+      add(ac.rule, Verdict::Allow);
+      return;
     }
+    line() << "a human must approve this "sv << kind_name_;
+    bool first = true;
+    for (int k = 0; k < kConditions; ++k) {
+      if (!stated[k]) continue;
+      line_ << (first ? " ("sv : ", "sv);
+      first = false;
+      condition(k, true);
+    }
+    if (!first) line_ << ')';
+    line_ << text(ac.lives_tail);
+    add(ac.rule, Verdict::NeedsApproval);
+    const ApprovalRule& a = *ac.source;
+    if (!ev_.approval) ev_.approval.emplace(ApprovalRequirement{{}, {}, {}, {}, a.ttl, a.on_expiry});
+    ApprovalRequirement& r = *ev_.approval;
+    r.rules.emplace_back(text(ac.rule));
+    auto merge = [](std::vector<std::string>& into, const std::vector<std::string>& from) {
+      for (const auto& x : from)
+        if (std::find(into.begin(), into.end(), x) == into.end()) into.push_back(x);
+    };
+    merge(r.slack_users, a.slack_users);
+    merge(r.slack_groups, a.slack_groups);
+    merge(r.tokens, a.tokens);
+    r.ttl = std::min(r.ttl, a.ttl);  // the strictest rule decides how long the request lives
+    if (a.on_expiry == Verdict::Deny) r.on_expiry = Verdict::Deny;
   }
 
   const Proposal& p_;
   const Context& c_;
+  const compiled::Arena& arena_;
   Evaluation& ev_;
+  std::vector<RuleResult>& out_;  // the results, in order
   const PolicyDocument* d_ = nullptr;
+  const CompiledDocument* cd_ = nullptr;
   std::uint32_t kinds_ = 0;
   int desired_ = 0;
   std::string kind_name_;
   std::vector<Record> records_;
-  const TimeZone* local_zone_ = nullptr;
-  LocalTime local_;
+  static constexpr std::uint32_t kKinds = 8;  // the bits of KindBit
+  std::optional<system_clock::time_point> latest_[kKinds];
+  std::vector<std::pair<const TimeZone*, LocalTime>> locals_;
+  Line line_;
+  char confidence_[32];
+  std::size_t confidence_size_ = 0;
 };
 
 }  // namespace
 
-PolicyEngine::PolicyEngine(std::vector<PolicyDocument> documents) : documents_(std::move(documents)) {
-  for (const PolicyDocument& d : documents_) rule_count_ += d.rule_count();
+PolicyEngine::PolicyEngine(std::vector<PolicyDocument> documents)
+    : documents_(std::move(documents)), arena_(std::make_unique<compiled::Arena>()) {
+  compiled_.reserve(documents_.size());
+  auto same_targets = [](const PolicyDocument& a, const PolicyDocument& b) {
+    return std::equal(a.targets.begin(), a.targets.end(), b.targets.begin(), b.targets.end(),
+                      [](const Selector& x, const Selector& y) {
+                        return x.namespace_ == y.namespace_ && x.name == y.name && x.labels == y.labels &&
+                               x.environments == y.environments;
+                      });
+  };
+  for (std::size_t i = 0; i < documents_.size(); ++i) {
+    rule_count_ += documents_[i].rule_count();
+    compiled_.push_back(compiled::compile_document(documents_[i], *arena_));
+    compiled_.back().same_targets_as_previous = i > 0 && same_targets(documents_[i - 1], documents_[i]);
+  }
 }
+
+PolicyEngine::~PolicyEngine() = default;
 
 Evaluation PolicyEngine::evaluate(const Proposal& p, const Context& c) const {
   Evaluation ev;
@@ -363,29 +485,49 @@ Evaluation PolicyEngine::evaluate(const Proposal& p, const Context& c) const {
     ev.rules.push_back(RuleResult{"hold", Verdict::Allow, "holding changes nothing; no permission needed", std::nullopt});
     return ev;
   }
-  Run run(p, c, ev);
+  // The results are written into a per-thread vector reserved by the thread's previous
+  // evaluation, which then becomes ev.rules; a new one, as large as this evaluation needed, is
+  // reserved for the next. Why not reserve ev.rules here: a vector of tens of kB (1,000 rules)
+  // is a "large" malloc request, and glibc answers one by first consolidating every small chunk
+  // freed since — the strings of the previous evaluation — after which each of the two strings
+  // per rule takes malloc's slow path (a third of the evaluation's time, measured). Reserved at
+  // the end, the small allocations have already reused those chunks.
+  thread_local std::vector<RuleResult> results;
+  results.clear();
+  Run run(p, c, *arena_, ev, results);
   if (run.kinds() == 0) {
     ev.rules.push_back(RuleResult{"action_kind", Verdict::Deny, "unknown action kind \"" + p.action + "\"", std::nullopt});
     ev.verdict = Verdict::Deny;
     return ev;
   }
-  bool selected = false;
-  for (const PolicyDocument& d : documents_) {
-    if (!d.selects(p)) continue;
+  bool selected = false, previous = false;
+  for (const compiled::CompiledDocument& d : compiled_) {
+    if (!d.same_targets_as_previous) previous = compiled::selects(d, p);
+    if (!previous) continue;
     selected = true;
     run.document(d);
   }
   if (!selected)
-    ev.rules.push_back(RuleResult{"default", Verdict::Deny,
-                                  "no policy selects target " + p.namespace_ + "/" + p.target +
-                                      "; nothing acts without a policy",
-                                  std::nullopt});
+    results.push_back(RuleResult{"default", Verdict::Deny,
+                                 "no policy selects target " + p.namespace_ + "/" + p.target +
+                                     "; nothing acts without a policy",
+                                 std::nullopt});
   const bool sized = run.kinds() & (kKindScale | kKindResize);
   if (sized && selected && run.desired() == p.current_replicas && p.desired_replicas != p.current_replicas)
-    ev.rules.push_back(RuleResult{"no_change", Verdict::Deny,
-                                  "after the policies the proposal no longer changes anything (" +
-                                      std::to_string(p.current_replicas) + " replicas)",
-                                  std::nullopt});
+    results.push_back(RuleResult{"no_change", Verdict::Deny,
+                                 "after the policies the proposal no longer changes anything (" +
+                                     std::to_string(p.current_replicas) + " replicas)",
+                                 std::nullopt});
+  const std::size_t n = results.size();
+  if (n * 2 >= results.capacity()) {  // hand the buffer over: at most half of it unused
+    ev.rules.swap(results);
+    results.reserve(n);
+  } else {  // an earlier evaluation needed far more: copy out, keep the buffer (up to ~650 kB)
+    ev.rules.reserve(n);
+    std::move(results.begin(), results.end(), std::back_inserter(ev.rules));
+    results.clear();
+    if (results.capacity() > 8192) std::vector<RuleResult>().swap(results);
+  }
   ev.replicas = sized ? run.desired() : p.desired_replicas;
   ev.verdict = combine(ev.rules);
   if (ev.verdict != Verdict::NeedsApproval) ev.approval.reset();

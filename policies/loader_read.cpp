@@ -61,7 +61,7 @@ void each_item(Reader& r, const Entry* e, std::string_view expected, F&& f) {
     return;
   }
   std::size_t i = 0;
-  for (const YAML::Node& n : e->value) {
+  for (const Node n : e->value.items()) {
     const std::string path = item(e->path, i);
     f(n, path, i);
     ++i;
@@ -72,7 +72,7 @@ class DocumentReader {
  public:
   DocumentReader(Reader& r, DiagnosticSink& sink) : r_(r), sink_(sink) {}
 
-  bool read(const YAML::Node& root, PolicyDocument& d) {
+  bool read(const Node& root, PolicyDocument& d) {
     const std::size_t errors_before = error_count();
     d.pos = r_.pos(root, "");
     d.zone = TimeZone::utc();
@@ -117,7 +117,7 @@ class DocumentReader {
   void read_spec(const MapView& spec, PolicyDocument& d) {
     // The zone first: windows, freezes and approval hours are read in it.
     if (const Entry* e = spec.find("timezone")) r_.read_time_zone(e, d.zone);
-    each_item(r_, spec.find("targets"), "a list of target selectors", [&](const YAML::Node& n, const std::string& path, std::size_t) {
+    each_item(r_, spec.find("targets"), "a list of target selectors", [&](const Node& n, const std::string& path, std::size_t) {
       read_selector(n, path, d);
     });
     if (const Entry* e = spec.find("actions")) {
@@ -128,18 +128,18 @@ class DocumentReader {
     read_step(spec.find("step"), d);
     read_cooldowns(spec.find("cooldowns"), d);
     each_item(r_, spec.find("rate_limits"), "a list of rate limits",
-              [&](const YAML::Node& n, const std::string& path, std::size_t) { read_rate_limit(n, path, d); });
+              [&](const Node& n, const std::string& path, std::size_t) { read_rate_limit(n, path, d); });
     read_blast_radius(spec.find("blast_radius"), d);
     read_windows(spec.find("windows"), d);
     std::map<std::string, int> freeze_names;
-    each_item(r_, spec.find("freezes"), "a list of freezes", [&](const YAML::Node& n, const std::string& path, std::size_t i) {
+    each_item(r_, spec.find("freezes"), "a list of freezes", [&](const Node& n, const std::string& path, std::size_t i) {
       read_freeze(n, path, i, d, freeze_names);
     });
     read_protections(spec.find("protections"), d);
     read_approval(spec.find("approval"), d);
   }
 
-  void read_selector(const YAML::Node& n, const std::string& path, PolicyDocument& d) {
+  void read_selector(const Node& n, const std::string& path, PolicyDocument& d) {
     const auto m = r_.map(n, path, &kSelectorKeys);
     if (!m) return;
     Selector s;
@@ -195,7 +195,7 @@ class DocumentReader {
     }
   }
 
-  void read_rate_limit(const YAML::Node& n, const std::string& path, PolicyDocument& d) {
+  void read_rate_limit(const Node& n, const std::string& path, PolicyDocument& d) {
     const auto m = r_.map(n, path, &kRateKeys);
     if (!m) return;
     RateLimit rl;
@@ -227,7 +227,7 @@ class DocumentReader {
     d.blast_radius = b;
   }
 
-  bool read_hours(const YAML::Node& n, const std::string& path, HoursWindow& w) {
+  bool read_hours(const Node& n, const std::string& path, HoursWindow& w) {
     const auto m = r_.map(n, path, &kHoursKeys);
     if (!m) return false;
     w.pos = r_.pos(n, path);
@@ -254,7 +254,7 @@ class DocumentReader {
     w.pos = r_.pos(*e);
     const Entry* hours = m->find("allowed_hours");
     if (hours == nullptr) r_.error(Code::MissingKey, r_.at(*e), e->path, msg::missing_key("allowed_hours"));
-    each_item(r_, hours, "a list of windows", [&](const YAML::Node& n, const std::string& path, std::size_t) {
+    each_item(r_, hours, "a list of windows", [&](const Node& n, const std::string& path, std::size_t) {
       HoursWindow h;
       if (read_hours(n, path, h)) w.allowed.push_back(h);
     });
@@ -263,7 +263,7 @@ class DocumentReader {
     d.windows = std::move(w);
   }
 
-  void read_freeze(const YAML::Node& n, const std::string& path, std::size_t i, PolicyDocument& d,
+  void read_freeze(const Node& n, const std::string& path, std::size_t i, PolicyDocument& d,
                    std::map<std::string, int>& names) {
     const auto m = r_.map(n, path, &kFreezeKeys);
     if (!m) return;
@@ -343,7 +343,7 @@ class DocumentReader {
     r_.read_duration(m->find("ttl"), seconds(1), ttl);
     r_.read_verdict(m->find("on_expiry"), {"deny", "allow"}, on_expiry);
     std::map<std::string, int> names;
-    each_item(r_, m->find("rules"), "a list of approval rules", [&](const YAML::Node& n, const std::string& path, std::size_t i) {
+    each_item(r_, m->find("rules"), "a list of approval rules", [&](const Node& n, const std::string& path, std::size_t i) {
       const auto rm = r_.map(n, path, &kApprovalRuleKeys);
       if (!rm) return;
       ApprovalRule a;
@@ -387,19 +387,13 @@ std::vector<PolicyDocument> read_policy_documents(std::string_view text, Diagnos
                                                   std::vector<bool>* document_ok) {
   std::vector<PolicyDocument> out;
   Reader r(sink);
-  std::vector<YAML::Node> roots;
-  if (const auto mark = hanging_flow_entry(text)) {
-    r.report(Severity::Error, Code::YamlSyntax, *mark, "", msg::yaml_syntax(hanging_flow_entry_message()));
-    return out;
-  }
-  try {
-    roots = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    r.report(Severity::Error, Code::YamlSyntax, end_of_text_clamped(e.mark, text), "", msg::yaml_syntax(e.msg));
+  const ParsedText parsed = parse(text);
+  if (!parsed.ok) {
+    r.report(Severity::Error, Code::YamlSyntax, parsed.error_mark, "", msg::yaml_syntax(parsed.error_message));
     return out;
   }
   DocumentReader reader(r, sink);
-  for (const YAML::Node& root : roots) {
+  for (const Node& root : parsed.documents) {
     if (!root.IsDefined() || root.IsNull()) continue;  // an empty document between `---`
     PolicyDocument d;
     const bool ok = reader.read(root, d);

@@ -74,24 +74,17 @@ class FileRunner {
 
   void run() {
     std::optional<MapView> top;
-    YAML::Node root;
-    if (const auto mark = hanging_flow_entry(text_)) {
-      r_.report(Severity::Error, Code::YamlSyntax, *mark, "", messages::yaml_syntax(hanging_flow_entry_message()));
-      for (Diagnostic& d : sink_.take_sorted()) report_.diagnostics.push_back(std::move(d));
-      return;
-    }
-    try {
-      root = YAML::Load(text_);
-      top = r_.map(root, "", &kFileKeys);
-    } catch (const YAML::Exception& e) {
-      r_.report(Severity::Error, Code::YamlSyntax, end_of_text_clamped(e.mark, text_), "", messages::yaml_syntax(e.msg));
-    }
+    // The first document only, as YAML::Load read it.
+    const ParsedText parsed = parse(text_, Documents::FirstOnly);
+    const Node root = parsed.documents.empty() ? Node() : parsed.documents.front();
+    if (parsed.ok) top = r_.map(root, "", &kFileKeys);
+    else r_.report(Severity::Error, Code::YamlSyntax, parsed.error_mark, "", messages::yaml_syntax(parsed.error_message));
     if (top) run_cases(*top, root);
     for (Diagnostic& d : sink_.take_sorted()) report_.diagnostics.push_back(std::move(d));
   }
 
  private:
-  void run_cases(const MapView& top, const YAML::Node& root) {
+  void run_cases(const MapView& top, const Node& root) {
     const fs::path dir = fs::path(file_).parent_path();
     std::vector<std::string> paths;
     if (const Entry* e = top.find("policies")) {
@@ -116,7 +109,7 @@ class FileRunner {
       return;
     }
     std::size_t i = 0;
-    for (const YAML::Node& n : tests->value) run_case(n, item("tests", i++), now, loaded);
+    for (const Node n : tests->value.items()) run_case(n, item("tests", i++), now, loaded);
   }
 
   void read_now(const Entry* e, std::optional<std::chrono::system_clock::time_point>& out) {
@@ -126,7 +119,7 @@ class FileRunner {
     else r_.bad(*e, Code::BadTime, "bad timestamp " + messages::q(s) + "; expected RFC 3339 such as \"2026-03-04T10:00:00Z\"");
   }
 
-  void run_case(const YAML::Node& n, const std::string& path,
+  void run_case(const Node& n, const std::string& path,
                 std::optional<std::chrono::system_clock::time_point> now, const LoadResult& loaded) {
     const auto m = r_.map(n, path, &kCaseKeys);
     if (!m) return;
@@ -193,7 +186,7 @@ class FileRunner {
       return;
     }
     std::size_t i = 0;
-    for (const YAML::Node& n : h->value) {
+    for (const Node n : h->value.items()) {
       const auto hm = r_.map(n, item(h->path, i++), &kHistoryKeys);
       if (!hm) continue;
       ActionRecord rec;
@@ -207,7 +200,7 @@ class FileRunner {
     }
   }
 
-  void read_expect(const Entry* e, const YAML::Node& n, const std::string& path, Expectation& ex) {
+  void read_expect(const Entry* e, const Node& n, const std::string& path, Expectation& ex) {
     if (e == nullptr) {
       r_.error(Code::MissingKey, n, path, messages::missing_key("expect"));
       return;

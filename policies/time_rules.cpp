@@ -1,6 +1,7 @@
 #include "policies/time_rules.h"
 
 #include <array>
+#include <charconv>
 #include <cctype>
 #include <vector>
 
@@ -112,17 +113,27 @@ std::optional<seconds> parse_policy_duration(std::string_view t) {
   return seconds(total);
 }
 
-std::string format_policy_duration(seconds d) {
+char* write_policy_duration(char* out, seconds d) {
   long long s = d.count();
-  if (s == 0) return "0s";
-  std::string out;
+  if (s == 0) {
+    *out++ = '0';
+    *out++ = 's';
+    return out;
+  }
+  // Negative durations write nothing: nothing formats one (the evaluator only formats ages).
   for (auto [c, n] : std::array<std::pair<char, long long>, 4>{{{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}}) {
     if (s >= n) {
-      out += std::to_string(s / n) + c;
+      out = std::to_chars(out, out + 24, s / n).ptr;
+      *out++ = c;
       s %= n;
     }
   }
   return out;
+}
+
+std::string format_policy_duration(seconds d) {
+  char b[kMaxPolicyDuration];
+  return std::string(b, write_policy_duration(b, d));
 }
 
 std::optional<int> parse_time_of_day(std::string_view t) {
@@ -134,10 +145,21 @@ std::optional<int> parse_time_of_day(std::string_view t) {
   return h * 60 + m;
 }
 
+char* write_time_of_day(char* out, int minutes) {
+  // "%02d:%02d" without printf: the evaluator formats times for many rules per proposal.
+  auto two = [&out](int v) {
+    if (v >= 0 && v < 10) *out++ = '0';
+    out = std::to_chars(out, out + 12, v).ptr;
+  };
+  two(minutes / 60 % 100);
+  *out++ = ':';
+  two(minutes % 60);
+  return out;
+}
+
 std::string format_time_of_day(int minutes) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%02d:%02d", minutes / 60 % 100, minutes % 60);
-  return b;
+  char b[kMaxTimeOfDay];
+  return std::string(b, write_time_of_day(b, minutes));
 }
 
 std::optional<std::int64_t> parse_local_date(std::string_view t, bool* date_only) {

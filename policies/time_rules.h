@@ -20,10 +20,17 @@ namespace opspilot::policies {
 std::optional<std::chrono::seconds> parse_policy_duration(std::string_view text);
 /// The shortest text parse_policy_duration reads back: "0s", "90s" -> "1m30s", "2d".
 std::string format_policy_duration(std::chrono::seconds d);
+/// format_policy_duration written at `out` (room for kMaxPolicyDuration characters), without a
+/// temporary string (the evaluator's hot path); returns the end.
+inline constexpr std::size_t kMaxPolicyDuration = 48;
+char* write_policy_duration(char* out, std::chrono::seconds d);
 
 /// "HH:MM" -> minutes after midnight, 0..1440 ("24:00" is the end of the day).
 std::optional<int> parse_time_of_day(std::string_view text);
 std::string format_time_of_day(int minutes);
+/// format_time_of_day ("08:00") written at `out` (room for kMaxTimeOfDay characters).
+inline constexpr std::size_t kMaxTimeOfDay = 32;
+char* write_time_of_day(char* out, int minutes);
 
 /// "YYYY-MM-DD" (midnight) or "YYYY-MM-DDTHH:MM" -> minutes since 1970-01-01T00:00 local civil.
 /// `date_only` tells which form was written (a date-only `to` means the whole day is included).

@@ -1,4 +1,4 @@
-// Breadcrumbs, node descriptions and mark positions shared by the YAML loaders (yaml_common.h).
+// Breadcrumbs and mark positions shared by the YAML loaders (yaml_common.h).
 #include "policies/yaml_common.h"
 
 #include <algorithm>
@@ -9,14 +9,6 @@ std::string child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-std::string describe(const YAML::Node& n) {
-  if (n.IsMap()) return "a map";
-  if (n.IsSequence()) return "a list";
-  if (!n.IsDefined() || n.IsNull()) return "nothing (null)";
-  const std::string& s = n.Scalar();
-  return diagnostic_messages::q(s.size() > 60 ? s.substr(0, 57) + "..." : s);
-}
 
 LineColumn line_column(const YAML::Mark& mark) {
   // yaml-cpp marks are 0-based (-1 when unknown); people count from 1.

@@ -1,10 +1,12 @@
 #pragma once
-// The loader-independent half of walking yaml-cpp nodes, shared by the policy loader
-// (policies/yaml_reader.h) and the agent's config loader (agent/config/yaml_reader.h):
-// breadcrumb paths, describing a node for "expected X, got Y", the key/value view of a map,
-// turning yaml-cpp's 0-based marks into diagnostics at 1-based positions, and reading plain
-// strings. Which keys exist and how other values convert stay with each loader's Reader, which
-// derives from ReaderBase.
+// The loader-independent half of walking YAML nodes, shared by the policy loader
+// (policies/yaml_reader.h, over the light tree of policies/yaml_tree.h) and the agent's config
+// loader (agent/config/yaml_reader.h, over yaml-cpp's YAML::Node): breadcrumb paths, describing
+// a node for "expected X, got Y", the key/value view of a map, turning yaml-cpp's 0-based marks
+// into diagnostics at 1-based positions, and reading plain strings. Which keys exist and how
+// other values convert stay with each loader's Reader, which derives from ReaderBase. The node
+// type is a template parameter: anything with YAML::Node's IsDefined/IsNull/IsScalar/IsMap/
+// IsSequence/Scalar/Mark.
 // Thread-safety: pure functions; a ReaderBase writes to one sink and serves one load.
 #include <yaml-cpp/yaml.h>
 
@@ -23,20 +25,29 @@ std::string child(const std::string& path, std::string_view key);
 /// "a[3]".
 std::string item(const std::string& path, std::size_t i);
 /// "a map", "a list", "nothing (null)" or the quoted scalar (shortened past 60 characters).
-std::string describe(const YAML::Node& n);
+template <class Node>
+std::string describe(const Node& n) {
+  if (n.IsMap()) return "a map";
+  if (n.IsSequence()) return "a list";
+  if (!n.IsDefined() || n.IsNull()) return "nothing (null)";
+  const std::string_view s = n.Scalar();
+  return diagnostic_messages::q(s.size() > 60 ? std::string(s.substr(0, 57)) + "..." : std::string(s));
+}
 
 /// One key of a map, first occurrence only (later duplicates are reported and ignored).
-struct Entry {
+template <class Node>
+struct BasicEntry {
   std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
+  Node key_node;
+  Node value;
   std::string path;
 };
 
-struct MapView {
-  std::vector<Entry> entries;
-  const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries) {
+template <class Node>
+struct BasicMapView {
+  std::vector<BasicEntry<Node>> entries;
+  const BasicEntry<Node>* find(std::string_view key) const {
+    for (const BasicEntry<Node>& e : entries) {
       if (e.key == key) return &e;
     }
     return nullptr;
@@ -56,19 +67,20 @@ YAML::Mark end_of_text_clamped(YAML::Mark mark, std::string_view text);
 
 /// Reports problems at YAML nodes into a sink and reads scalars; the base of each loader's Reader.
 /// `Code` needs WrongType and EmptyValue values. Thread-safety: none; one per load.
-template <class Code>
+template <class Code, class Node>
 class ReaderBase {
  public:
+  using Entry = BasicEntry<Node>;
   explicit ReaderBase(BasicDiagnosticSink<Code>& sink) : sink_(sink) {}
 
   void report(Severity severity, Code code, const YAML::Mark& mark, std::string path, std::string message) {
     const LineColumn at = line_column(mark);
     sink_.add(severity, code, at.line, at.column, std::move(path), std::move(message));
   }
-  void error(Code code, const YAML::Node& at, std::string path, std::string message) {
+  void error(Code code, const Node& at, std::string path, std::string message) {
     report(Severity::Error, code, at.Mark(), std::move(path), std::move(message));
   }
-  void warning(Code code, const YAML::Node& at, std::string path, std::string message) {
+  void warning(Code code, const Node& at, std::string path, std::string message) {
     report(Severity::Warning, code, at.Mark(), std::move(path), std::move(message));
   }
   /// An error about the value of `e`; always false, so callers can `return bad(...)`.
@@ -79,7 +91,7 @@ class ReaderBase {
 
   /// Where a value's problems point: the value, or its key when the value is empty (an empty
   /// value has no text of its own to point at).
-  static const YAML::Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
+  static const Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
 
   /// The text of `e`'s value; a map, list or null is reported as "expected `expected`, got ...".
   bool scalar(const Entry& e, std::string_view expected, std::string& out) {

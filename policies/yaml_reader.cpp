@@ -6,12 +6,12 @@
 
 namespace opspilot::policies::yaml {
 
-SourcePos Reader::pos(const YAML::Node& n, std::string path) const {
+SourcePos Reader::pos(const Node& n, std::string path) const {
   const LineColumn at = line_column(n.Mark());
   return SourcePos{sink_.file(), at.line, at.column, std::move(path)};
 }
 
-std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& path, const Keys* known,
+std::optional<MapView> Reader::map(const Node& node, const std::string& path, const Keys* known,
                                    const std::map<std::string_view, std::string_view>& misplaced) {
   MapView view;
   if (!node.IsDefined() || node.IsNull()) return view;
@@ -19,13 +19,14 @@ std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& pa
     error(Code::WrongType, node, path, msg::wrong_type("a map", describe(node)));
     return std::nullopt;
   }
-  for (const auto& kv : node) {
-    const YAML::Node key = kv.first;
+  view.entries.reserve(node.size());
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const Node key = node.key(i);
     if (!key.IsScalar()) {
       error(Code::WrongType, key, path, msg::wrong_type("a plain text key", describe(key)));
       continue;
     }
-    const std::string name = key.Scalar();
+    const std::string name(key.Scalar());
     if (const Entry* first = view.find(name)) {
       error(Code::DuplicateKey, key, child(path, name), msg::duplicate_key(name, pos(first->key_node, "").line));
     } else if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
@@ -36,7 +37,7 @@ std::optional<MapView> Reader::map(const YAML::Node& node, const std::string& pa
         error(Code::UnknownKey, key, child(path, name), msg::unknown_key(name, suggestion.value_or("")));
       }
     } else {
-      view.entries.push_back(Entry{name, key, kv.second, child(path, name)});
+      view.entries.push_back(Entry{name, key, node.value(i), child(path, name)});
     }
   }
   return view;
@@ -136,7 +137,7 @@ bool Reader::read_strings(const Entry* e, std::vector<std::string>& out) {
     return bad(*e, Code::WrongType, msg::wrong_type("a list of strings", describe(e->value)));
   bool ok = true;
   std::size_t i = 0;
-  for (const YAML::Node& n : e->value) {
+  for (const Node n : e->value.items()) {
     const Entry el{e->key, e->key_node, n, item(e->path, i++)};
     std::string s;
     if (read_string(&el, s)) out.push_back(std::move(s));
@@ -160,9 +161,9 @@ bool Reader::read_kind(const Entry* e, std::string& name, std::uint32_t& bits) {
 
 bool Reader::read_kinds(const Entry* e, std::uint32_t& out, std::string* text) {
   if (e == nullptr) return false;
-  std::vector<YAML::Node> nodes;
+  std::vector<Node> nodes;
   if (e->value.IsSequence()) {
-    for (const YAML::Node& n : e->value) nodes.push_back(n);
+    for (const Node n : e->value.items()) nodes.push_back(n);
   } else if (e->value.IsScalar()) {
     nodes.push_back(e->value);
   } else {
@@ -239,75 +240,6 @@ void Reader::read_string_map(const Entry* e, std::map<std::string, std::string>&
     std::string v;
     if (scalar(kv, "a string", v)) out[kv.key] = v;
   }
-}
-
-std::optional<YAML::Mark> hanging_flow_entry(std::string_view text) {
-  // A plain scalar cannot start with ',' (a flow indicator), so outside flow collections, quoted
-  // text and block scalars a ',' that begins a line's content is always a syntax error; refusing
-  // it here costs valid files nothing. Flow depth and quotes are tracked roughly (single- and
-  // double-quoted scalars, comments); block scalars (| and >) by their indentation.
-  int depth = 0, line = 0;
-  char quote = 0;
-  int block_indent = -1;  // indentation of the key that opened a block scalar; -1 = none
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view l = text.substr(pos, end - pos);
-    const std::size_t first = l.find_first_not_of(" \t\r");
-    const int indent = first == std::string_view::npos ? -1 : static_cast<int>(first);
-    if (block_indent >= 0 && (indent < 0 || indent > block_indent)) {
-      pos = end + 1;
-      ++line;
-      continue;  // block scalar content: any text goes
-    }
-    block_indent = -1;
-    std::size_t content = indent < 0 ? l.size() : first;
-    if (l.starts_with("---") || l.starts_with("...")) depth = 0, quote = 0, content = 3;
-    if (depth == 0 && quote == 0) {
-      // Skip blanks, tags and anchors ("--- !t &a ,") to the first real token.
-      while (content < l.size()) {
-        if (l[content] == ' ' || l[content] == '\t') {
-          ++content;
-        } else if (l[content] == '!' || l[content] == '&') {
-          while (content < l.size() && l[content] != ' ' && l[content] != '\t') ++content;
-        } else {
-          break;
-        }
-      }
-      if (content < l.size() && l[content] == ',') {
-        YAML::Mark m;
-        m.pos = static_cast<int>(pos + content);
-        m.line = line;
-        m.column = static_cast<int>(content);
-        return m;
-      }
-    }
-    char last = 0;
-    for (std::size_t i = indent < 0 ? l.size() : first; i < l.size(); ++i) {
-      const char c = l[i];
-      if (quote) {
-        if (c == quote) quote = 0;
-        continue;
-      }
-      if (c == '#' && (i == 0 || l[i - 1] == ' ' || l[i - 1] == '\t')) break;
-      if ((c == '"' || c == '\'') && (i == 0 || std::string_view(" \t[{,:-").find(l[i - 1]) != std::string_view::npos)) {
-        quote = c;
-      } else if (c == '[' || c == '{') {
-        ++depth;
-      } else if ((c == ']' || c == '}') && depth > 0) {
-        --depth;
-      }
-      if (c != ' ' && c != '\t' && c != '\r') last = c;
-    }
-    if (depth == 0 && quote == 0 && (last == '|' || last == '>' ||
-        ((last == '-' || last == '+' || (last >= '1' && last <= '9')) && l.find_last_of("|>") != std::string_view::npos &&
-         l.find_last_of("|>") + 3 >= l.find_last_not_of(" \t\r"))))
-      block_indent = indent;
-    pos = end + 1;
-    ++line;
-  }
-  return std::nullopt;
 }
 
 }  // namespace opspilot::policies::yaml

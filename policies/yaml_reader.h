@@ -1,8 +1,9 @@
 #pragma once
-// The YAML side of the policy loader: walks yaml-cpp nodes, converts scalars to typed values
-// and reports every problem with a 1-based position and a breadcrumb. Which keys exist where
-// (the schema) stays in loader.cpp. Private to policies/ (only loader*.cpp include it).
-// The loader-independent parts (paths, describe, Entry, MapView, reporting) are in yaml_common.h.
+// The YAML side of the policy loader: walks the light YAML tree (yaml_tree.h), converts scalars
+// to typed values and reports every problem with a 1-based position and a breadcrumb. Which keys
+// exist where (the schema) stays in loader_read.cpp. Private to policies/ (the loader and the
+// table tests include it).
+// The loader-independent parts (paths, describe, entries, map views, reporting) are in yaml_common.h.
 // Thread-safety: a Reader writes to one DiagnosticSink and serves one load on one thread.
 #include <chrono>
 #include <climits>
@@ -15,22 +16,25 @@
 #include "policies/diagnostics.h"
 #include "policies/document.h"
 #include "policies/yaml_common.h"
+#include "policies/yaml_tree.h"
 
 namespace opspilot::policies::yaml {
 
 namespace msg = messages;
 using Keys = std::vector<std::string_view>;
+using Entry = BasicEntry<Node>;
+using MapView = BasicMapView<Node>;
 
-class Reader : public ReaderBase<Code> {
+class Reader : public ReaderBase<Code, Node> {
  public:
   explicit Reader(DiagnosticSink& sink) : ReaderBase(sink) {}
 
-  SourcePos pos(const YAML::Node& n, std::string path) const;
+  SourcePos pos(const Node& n, std::string path) const;
   SourcePos pos(const Entry& e) const { return pos(at(e), e.path); }
 
   /// Checks `node` is a map (null = empty), reporting unknown (with a suggestion or "it belongs
   /// under") and duplicate keys. `known` null accepts any key.
-  std::optional<MapView> map(const YAML::Node& node, const std::string& path, const Keys* known,
+  std::optional<MapView> map(const Node& node, const std::string& path, const Keys* known,
                              const std::map<std::string_view, std::string_view>& misplaced = {});
   std::optional<MapView> section(const Entry* e, const Keys* known,
                                  const std::map<std::string_view, std::string_view>& misplaced = {});
@@ -57,14 +61,5 @@ class Reader : public ReaderBase<Code> {
   bool read_days(const Entry* e, std::bitset<7>& out);
   void read_string_map(const Entry* e, std::map<std::string, std::string>& out);
 };
-
-/// yaml-cpp 0.7 can loop forever on a ',' that begins a line's content in block context (found
-/// by the policy fuzzers: ", b", "---\n,", " , x" after a block map). Such a ',' is never valid
-/// YAML; this returns where the first one is, so callers report it as a syntax error without
-/// handing the text to yaml-cpp.
-std::optional<YAML::Mark> hanging_flow_entry(std::string_view text);
-inline std::string hanging_flow_entry_message() {
-  return "a line cannot start with ',' outside a [list] or {map}";
-}
 
 }  // namespace opspilot::policies::yaml

@@ -39,9 +39,9 @@ inline constexpr long long kNoMax = LLONG_MAX;
 using policies::yaml::child;
 using policies::yaml::describe;
 using policies::yaml::end_of_text_clamped;
-using policies::yaml::Entry;
 using policies::yaml::item;
-using policies::yaml::MapView;
+using Entry = policies::yaml::BasicEntry<YAML::Node>;
+using MapView = policies::yaml::BasicMapView<YAML::Node>;
 
 // Keys that exist one level down, for "it belongs under" hints.
 struct Nested {
@@ -51,7 +51,7 @@ struct Nested {
 
 // Walks YAML nodes, converting values and reporting problems with positions. Each read_* leaves
 // `out` untouched and returns false when the key is absent or its value is bad (already reported).
-class Reader : public policies::yaml::ReaderBase<Code> {
+class Reader : public policies::yaml::ReaderBase<Code, YAML::Node> {
  public:
   explicit Reader(DiagnosticSink& sink) : ReaderBase(sink) {}
 
