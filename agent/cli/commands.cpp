@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "agent/config/loader.h"
 #include "agent/journal/journal.h"
 #include "agent/report/report.h"
+#include "policies/loader.h"
 
 namespace opspilot::agent::cli {
 namespace {
@@ -64,27 +66,63 @@ std::unique_ptr<Journal> open_journal_for_reading(const Options& o, const std::s
 
 }  // namespace
 
+namespace {
+
+/// The policies `config` refers to, checked against its targets (so a selector that matches none
+/// of them is a warning); nullopt when it refers to none.
+std::optional<policies::LoadResult> load_referenced_policies(const Config& config) {
+  if (config.policies.paths.empty()) return std::nullopt;
+  policies::LoadOptions options;
+  for (const TargetSpec& t : config.targets)
+    options.known_targets.push_back(policies::KnownTarget{t.namespace_, t.name, t.labels, t.environment});
+  return policies::load_policy_paths(config.policies.paths, options);
+}
+
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
 int cmd_validate(const Args& args) {
   const Options o = parse_options(args, {"config"}, {"json"});
   if (!o.error.empty()) return usage_error("validate", o.error);
   std::string path = o.get("config");
   if (path.empty() && !o.positional.empty()) path = o.positional.front();
   if (path.empty()) return usage_error("validate", "say which file: -c FILE");
-  LoadResult r = load_config_file(path);
+  const LoadResult r = load_config_file(path);
+  // Policies are checked only against a config without errors: a broken config may name the
+  // wrong paths, and its targets are what the policies' selectors are checked against.
+  const std::optional<policies::LoadResult> p = r.ok() ? load_referenced_policies(r.config) : std::nullopt;
+  const bool ok = r.ok() && (!p || p->ok());
   if (o.has("json")) {
-    nlohmann::json j{{"file", path}, {"ok", r.ok()}, {"diagnostics", diagnostics_to_json(r.diagnostics)}};
+    nlohmann::json j{{"file", path}, {"ok", ok}, {"diagnostics", diagnostics_to_json(r.diagnostics)}};
+    if (p) {
+      nlohmann::json pj = policies::diagnostics_to_json(p->diagnostics);
+      pj["files"] = p->files;
+      pj["policies"] = p->documents;
+      pj["rules"] = p->rules;
+      j["policies"] = std::move(pj);
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << r.report();
+    if (p) std::cout << p->report();
     if (r.ok())
-      std::cout << path << ": ok (" << r.config.targets.size() << " target"
-                << (r.config.targets.size() == 1 ? "" : "s") << ", "
+      std::cout << path << ": ok (" << count_of(r.config.targets.size(), "target", "targets") << ", "
                 << (r.config.controller_mode() ? "controller mode" : "sidecar mode") << ", "
                 << (r.config.mode == Mode::Active ? "active" : "dry-run") << ")\n";
     else
       std::cout << path << ": " << r.error_count() << " error(s)\n";
+    if (p && p->ok())
+      std::cout << "policies: ok (" << count_of(p->files.size(), "file", "files") << ", "
+                << count_of(p->documents, "policy", "policies") << ", " << count_of(p->rules, "rule", "rules")
+                << ")\n";
+    else if (p)
+      std::cout << "policies: " << count_of(p->error_count(), "error", "errors") << " in "
+                << count_of(p->files.size(), "file", "files") << " read\n";
   }
-  return r.ok() ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 int cmd_run(const Args& args) {

@@ -23,6 +23,12 @@ std::string_view code_name(DiagnosticCode code) {
     case DiagnosticCode::Inconsistent: return "inconsistent";
     case DiagnosticCode::MissingScrape: return "missing-scrape";
     case DiagnosticCode::ScrapeIgnored: return "scrape-ignored";
+    case DiagnosticCode::MissingPath: return "missing-path";
+    case DiagnosticCode::SecretUnavailable: return "secret-unavailable";
+    case DiagnosticCode::ConflictingKeys: return "conflicting-keys";
+    case DiagnosticCode::LiteralSecret: return "literal-secret";
+    case DiagnosticCode::DuplicateSecret: return "duplicate-secret";
+    case DiagnosticCode::ApprovalsIncomplete: return "approvals-incomplete";
   }
   return "unknown";
 }
@@ -40,13 +46,20 @@ std::string_view code_description(DiagnosticCode code) {
     case DiagnosticCode::BadTime: return "Not an RFC 3339 timestamp such as 2026-01-05T00:00:00Z.";
     case DiagnosticCode::OutOfRange: return "A number or duration outside its allowed range.";
     case DiagnosticCode::BadName: return "Not a DNS-1123 label (lowercase letters, digits, '-').";
-    case DiagnosticCode::DuplicateName: return "Two targets share one name.";
+    case DiagnosticCode::DuplicateName: return "Two targets, or two API tokens, share one name.";
     case DiagnosticCode::BadUrl: return "Not an http:// or https:// URL.";
     case DiagnosticCode::BadAddress: return "Not a HOST:PORT listen address.";
     case DiagnosticCode::EmptyValue: return "An empty string where text is required.";
     case DiagnosticCode::Inconsistent: return "Settings that contradict each other.";
     case DiagnosticCode::MissingScrape: return "A target has no scrape URL and prometheus.url is unset.";
     case DiagnosticCode::ScrapeIgnored: return "A scrape URL that controller mode does not use.";
+    case DiagnosticCode::MissingPath: return "A policy file or directory named in the config does not exist.";
+    case DiagnosticCode::SecretUnavailable:
+      return "A secret's file is unreadable or empty, or its environment variable unset or empty.";
+    case DiagnosticCode::ConflictingKeys: return "Keys that exclude each other, e.g. token_file and token_env.";
+    case DiagnosticCode::LiteralSecret: return "A secret written in the config file; prefer a file or a variable.";
+    case DiagnosticCode::DuplicateSecret: return "Two API tokens share one secret.";
+    case DiagnosticCode::ApprovalsIncomplete: return "Slack settings that cannot post or cannot verify approvals.";
   }
   return "";
 }

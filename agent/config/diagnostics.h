@@ -7,6 +7,7 @@
 // policies/diagnostic_core.h; this header names them for agent code.
 // Thread-safety: plain values and pure functions, safe from any thread; a DiagnosticSink belongs
 // to one load on one thread.
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,13 +31,19 @@ enum class DiagnosticCode {
   BadTime,         // not an RFC 3339 timestamp
   OutOfRange,      // a number or duration outside its allowed range
   BadName,         // not a DNS-1123 label (target names, namespaces)
-  DuplicateName,   // two targets with one name
+  DuplicateName,   // two targets (or two API tokens) with one name
   BadUrl,          // not an http:// or https:// URL
   BadAddress,      // not host:port
   EmptyValue,      // an empty string where text is required
   Inconsistent,    // fields that contradict each other (min_replicas > max_replicas)
   MissingScrape,   // a target with no scrape URL while prometheus.url is unset
   ScrapeIgnored,   // warning: a scrape URL that controller mode will not use
+  MissingPath,     // a policy file or directory the config names does not exist
+  SecretUnavailable,  // a secret's file is unreadable or empty, or its variable unset or empty
+  ConflictingKeys,    // keys that exclude each other, e.g. token_file and token_env together
+  LiteralSecret,      // warning: a secret written into the config file itself
+  DuplicateSecret,    // two API tokens with one secret
+  ApprovalsIncomplete,  // warning: Slack settings that cannot do everything they seem to
 };
 
 std::string_view code_name(DiagnosticCode code);         // "unknown-key"
@@ -141,6 +148,72 @@ inline std::string missing_scrape(std::string_view target) {
          " has no scrape URL and prometheus.url is not set; set \"scrape\" (sidecar mode) or "
          "prometheus.url (controller mode)";
 }
+// ---- policies, approvals and API tokens ----
+// None of these texts ever contains a secret's value: secrets are named by their key, file or
+// environment variable only.
+
+inline std::string expect_paths() { return "a path or a list of paths"; }
+/// `resolved` is where `written` was looked for (relative paths start at the config's directory).
+inline std::string policy_path_missing(std::string_view written, std::string_view resolved) {
+  std::string m = "policy path " + q(written) + " does not exist";
+  if (written != resolved) m += " (looked for " + q(resolved) + ")";
+  return m;
+}
+inline std::string policy_path_unusable(std::string_view written, std::string_view reason) {
+  return "cannot use policy path " + q(written) + ": " + std::string(reason);
+}
+/// `choices`: e.g. join_allowed({"token_file", "token_env", "token"}).
+inline std::string conflicting_keys(std::string_view key, std::string_view first, std::string_view choices) {
+  return q(key) + " and " + q(first) + " are both set; set exactly one of " + std::string(choices);
+}
+inline std::string missing_secret(std::string_view choices) {
+  return "missing the secret; set one of " + std::string(choices);
+}
+inline std::string secret_file_unreadable(std::string_view key, std::string_view file, std::string_view reason) {
+  return "cannot read " + std::string(key) + " " + q(file) + ": " + std::string(reason);
+}
+inline std::string secret_file_empty(std::string_view key, std::string_view file) {
+  return std::string(key) + " " + q(file) + " is empty; expected the secret";
+}
+inline std::string secret_file_too_large(std::string_view key, std::string_view file, std::size_t max_bytes) {
+  return std::string(key) + " " + q(file) + " is larger than " + std::to_string(max_bytes) +
+         " bytes; expected a file holding only the secret";
+}
+inline std::string secret_env_unset(std::string_view key, std::string_view variable) {
+  return "environment variable " + q(variable) + " (" + std::string(key) + ") is not set";
+}
+inline std::string secret_env_empty(std::string_view key, std::string_view variable) {
+  return "environment variable " + q(variable) + " (" + std::string(key) + ") is empty; expected the secret";
+}
+// The value is not quoted: a value that is no variable name is likely the secret pasted in.
+inline std::string bad_env_name(std::string_view key) {
+  return std::string(key) +
+         " is not an environment variable name; expected letters, digits and '_', not starting with "
+         "a digit (the value is not shown: it may be the secret itself)";
+}
+inline std::string literal_secret(std::string_view key, std::string_view file_key, std::string_view env_key) {
+  return "the secret is written in the config file (" + q(key) + "); prefer " + q(file_key) +
+         " (a mounted Secret) or " + q(env_key);
+}
+inline std::string duplicate_token_name(std::string_view name, int first_line) {
+  return "duplicate api token name " + q(name) + " (first used at line " + std::to_string(first_line) + ")";
+}
+inline std::string duplicate_token_secret(std::string_view name, std::string_view other, int other_line) {
+  return "api token " + q(name) + " has the same secret as " + q(other) + " (line " + std::to_string(other_line) +
+         "); every token must be different, or the API cannot tell who acted";
+}
+inline std::string bot_token_needs_channel() {
+  return missing_key_for("channel", "a bot token posts approval requests to a channel");
+}
+inline std::string signing_secret_unused() {
+  return "a signing secret is set but neither webhook_url nor a bot token is: approval callbacks "
+         "can be verified, but no approval request is ever posted";
+}
+inline std::string no_signing_secret() {
+  return "Approve/Deny buttons will be refused: no signing secret (set signing_secret_file or "
+         "signing_secret_env); approvals are then possible only through the API";
+}
+
 inline std::string scrape_ignored(std::string_view target) {
   return "target " + q(target) +
          " sets \"scrape\" but prometheus.url is set too; its signals are read from Prometheus "

@@ -18,12 +18,15 @@
 #include <vector>
 
 #include "agent/config/duration.h"
+#include "agent/config/loader_access.h"
 #include "agent/config/yaml_reader.h"
 
 namespace opspilot::agent {
 namespace {
 
 namespace msg = config_messages;
+namespace fs = std::filesystem;
+using config_access::LoadContext;
 using config_yaml::child;
 using config_yaml::describe;
 using config_yaml::end_of_text_clamped;
@@ -37,16 +40,17 @@ using Severity = DiagnosticSeverity;
 using Code = DiagnosticCode;
 
 // The schema: known keys per map. Order matters only for suggestion ties.
-const Keys kTopKeys{"mode",    "interval", "stale_after", "threads", "http",     "prometheus",
-                    "scrape",  "actuator", "journal",     "clock",   "timeline", "targets"};
+const Keys kTopKeys{"mode",    "interval",    "stale_after", "threads",   "http",      "prometheus",
+                    "scrape",  "actuator",    "journal",     "clock",     "timeline",  "environment",
+                    "policies", "approvals",  "api",         "targets"};
 const Keys kHttpKeys{"listen"};
 const Keys kPrometheusKeys{"url", "timeout", "retries", "backoff", "headers"};
 const Keys kScrapeKeys{"timeout", "retries"};
 const Keys kJournalKeys{"path", "fsync", "record_every_tick", "max_segment_bytes", "max_segments"};
 const Keys kClockKeys{"speed", "start"};
-const Keys kTargetKeys{"name",    "kind",     "namespace", "labels",          "scrape",
-                       "metrics", "capacity", "limits",    "readiness_delay", "scale_down_window",
-                       "forecast", "slo"};
+const Keys kTargetKeys{"name",     "kind",     "namespace", "labels",          "environment",
+                       "scrape",   "metrics",  "capacity",  "limits",          "readiness_delay",
+                       "scale_down_window",    "forecast",  "slo"};
 const Keys kForecastKeys{"model",    "step",         "history",    "refit_every",
                          "level",    "max_mase",     "min_coverage", "min_scored"};
 const Keys kSloKeys{"objective", "window", "latency"};
@@ -203,6 +207,7 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
     r.error(Code::BadName, Reader::at(*ns), ns->path, msg::bad_name("namespace", t.namespace_));
   }
   r.read_string_map(m->find("labels"), t.labels);
+  r.read_string(m->find("environment"), t.environment);  // empty: the top-level default, below
   const Entry* scrape = m->find("scrape");
   r.read_url(scrape, t.scrape_url);
   load_metrics(r, m->find("metrics"), node, path, t);
@@ -254,9 +259,13 @@ void load_targets(Reader& r, const Entry* e, const YAML::Node& root, bool contro
   }
 }
 
-void load_root(Reader& r, const YAML::Node& root, Config& c) {
+void load_root(LoadContext& ctx, const YAML::Node& root, Config& c) {
+  Reader& r = ctx.reader;
   const std::optional<MapView> m =
-      r.map(root, "", &kTopKeys, {{"http", &kHttpKeys}, {"journal", &kJournalKeys}, {"clock", &kClockKeys}});
+      r.map(root, "", &kTopKeys,
+            {{"http", &kHttpKeys}, {"journal", &kJournalKeys}, {"clock", &kClockKeys},
+             {"policies", &config_access::kPolicyKeys}, {"approvals", &config_access::kApprovalsKeys},
+             {"api", &config_access::kApiKeys}});
   if (!m) return;
   std::string mode;
   if (r.read_enum(m->find("mode"), kModes, mode)) c.mode = mode == "active" ? Mode::Active : Mode::DryRun;
@@ -280,9 +289,16 @@ void load_root(Reader& r, const YAML::Node& root, Config& c) {
   load_journal(r, m->find("journal"), c.journal);
   load_clock(r, m->find("clock"), c.clock);
   r.read_string(m->find("timeline"), c.timeline_path);
+  r.read_string(m->find("environment"), c.environment);
+  config_access::load_policies(ctx, m->find("policies"), c.policies);
+  config_access::load_approvals(ctx, m->find("approvals"), c.approvals);
+  config_access::load_api(ctx, m->find("api"), c.api);
   bool controller = !c.prometheus.url.empty();
   if (prometheus != nullptr && prometheus->value.IsMap() && prometheus->value["url"].IsDefined()) controller = true;
   load_targets(r, m->find("targets"), root, controller, c);
+  for (TargetSpec& t : c.targets) {
+    if (t.environment.empty()) t.environment = c.environment;
+  }
 
   // As with min/max replicas: defaults count, refused values do not.
   const Entry* interval = m->find("interval");
@@ -294,20 +310,14 @@ void load_root(Reader& r, const YAML::Node& root, Config& c) {
   }
 }
 
-}  // namespace
-
-std::size_t LoadResult::error_count() const {
-  return static_cast<std::size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
-                                                [](const Diagnostic& d) { return d.is_error(); }));
-}
-std::size_t LoadResult::warning_count() const { return diagnostics.size() - error_count(); }
-std::string LoadResult::report() const { return format_diagnostics(diagnostics); }
-
-LoadResult load_config_string(std::string_view text, const std::string& virtual_name) {
+// `base_dir`: where relative paths in the file (policies, secret files) start; empty = the
+// current directory.
+LoadResult load_text(std::string_view text, const std::string& virtual_name, const fs::path& base_dir) {
   LoadResult result;
   result.config.file = virtual_name;
   DiagnosticSink sink(virtual_name, text);
   Reader reader(sink);
+  LoadContext ctx{reader, base_dir, {}};
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -320,15 +330,28 @@ LoadResult load_config_string(std::string_view text, const std::string& virtual_
     if (!root.IsDefined() || root.IsNull()) {
       reader.report(Severity::Error, Code::WrongType, YAML::Mark::null_mark(), "", msg::empty_document());
     } else {
-      load_root(reader, root, result.config);
+      load_root(ctx, root, result.config);
     }
   }
   result.diagnostics = sink.take_sorted();
+  config_access::redact(result.diagnostics, ctx.redactions);
   return result;
 }
 
+}  // namespace
+
+std::size_t LoadResult::error_count() const {
+  return static_cast<std::size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
+                                                [](const Diagnostic& d) { return d.is_error(); }));
+}
+std::size_t LoadResult::warning_count() const { return diagnostics.size() - error_count(); }
+std::string LoadResult::report() const { return format_diagnostics(diagnostics); }
+
+LoadResult load_config_string(std::string_view text, const std::string& virtual_name) {
+  return load_text(text, virtual_name, fs::path());
+}
+
 LoadResult load_config_file(const std::string& path) {
-  namespace fs = std::filesystem;
   std::error_code ec;
   std::string reason;
   if (!fs::exists(path, ec)) {
@@ -342,7 +365,7 @@ LoadResult load_config_file(const std::string& path) {
     if (in) {
       std::ostringstream text;
       text << in.rdbuf();
-      if (!in.bad()) return load_config_string(text.str(), path);
+      if (!in.bad()) return load_text(text.str(), path, fs::path(path).parent_path());
     }
     reason = open_errno != 0 ? std::strerror(open_errno) : "read failed";
   }

@@ -12,7 +12,14 @@
 // first character as written — the opening quote of a quoted scalar, the `|`/`>` indicator of a
 // block scalar — so a plain one-line query's offsets map straight onto the file.
 //
-// Thread-safety: the functions share no state; call them from any thread.
+// Paths and secrets: relative paths in the file (`policies`, `*_file` secrets) start at the
+// config file's directory (load_config_string: the current directory); policy paths are stored
+// absolute and must exist. Secrets (`approvals.slack.*`, `api.tokens[]`) are read at load time
+// from their file or environment variable; no diagnostic ever quotes a secret, and the source
+// line of a secret written into the file is masked (config/loader_access.h).
+//
+// Thread-safety: the functions share no state; call them from any thread (reading `*_env`
+// secrets calls getenv, which must not race with a setenv elsewhere).
 #include <array>
 #include <string>
 #include <string_view>
@@ -36,7 +43,8 @@ struct LoadResult {
   std::string report() const;
 };
 
-/// Reads and checks `path`. A missing or unreadable file is one FileUnreadable error.
+/// Reads and checks `path`. A missing or unreadable file is one FileUnreadable error. Relative
+/// paths inside it start at `path`'s directory.
 LoadResult load_config_file(const std::string& path);
 
 /// Checks `text` as if it were a file named `virtual_name` (used in positions and Config::file).
