@@ -7,7 +7,11 @@
 #include <iostream>
 #include <thread>
 
+#include "agent/approve/approval_book.h"
+#include "agent/approve/slack.h"
+#include "agent/approve/slack_notifier.h"
 #include "agent/loop/loop.h"
+#include "agent/server/auth.h"
 #include "agent/server/http_server.h"
 #include "agent/server/prerendered_metrics.h"
 #include "agent/source/prometheus_source.h"
@@ -66,13 +70,34 @@ bool Agent::init(std::string* error) {
     }
   }
 
+  // Policies: a config that names them starts only when they load without errors.
+  if (!config_.policies.paths.empty()) {
+    policy_set_ = std::make_unique<policies::PolicySet>(config_.policies.paths);
+    const policies::ReloadReport rep = *reload_policies(true);
+    if (!rep.ok) {
+      if (error) *error = "the policies do not load:\n" + policies::format_diagnostics(rep.diagnostics);
+      return false;
+    }
+  }
+  if (config_.approvals.slack.enabled() || !config_.approvals.slack.signing_secret.empty()) {
+    slack_ = std::make_shared<slack::SlackClient>(config_.approvals.slack);  // group cache in real seconds
+    if (config_.approvals.slack.enabled()) notifier_ = std::make_unique<SlackNotifier>(slack_);
+  }
+  ApprovalBook::GroupMembers members;
+  if (slack_ && !config_.approvals.slack.bot_token.empty())
+    members = [client = slack_](const std::string& group, std::string* err) { return client->group_members(group, err); };
+  approvals_ = std::make_unique<ApprovalBook>(std::move(members));
+  replay_guard_ = std::make_unique<slack::ReplayGuard>();
+  auth_ = std::make_unique<ApiAuth>(config_.api);
+
   for (const auto& t : config_.targets)
     targets_.push_back(std::make_unique<TargetState>(t, config_.stale_after));
   metrics_.targets.Set(static_cast<double>(targets_.size()));
   restore_from_journal();
 
   Stages stages{clock_.get(), source_.get(),   store_.get(),   predictor_.get(),
-                actuator_.get(), journal_.get(), &metrics_, timeline_.get()};
+                actuator_.get(), journal_.get(), &metrics_, timeline_.get(),
+                policy_set_.get(), approvals_.get(), notifier_.get()};
   reconciler_ = std::make_unique<Reconciler>(config_, stages);
   reconciler_->on_decision([this](const Decision& d) {
     if (options_.on_decision) options_.on_decision(d);
@@ -85,11 +110,26 @@ void Agent::restore_from_journal() {
     const TargetActions times = journal_->last_actions(ts->spec.namespace_, ts->spec.name);
     ts->last_scale_up = times.last_scale_up;
     ts->last_scale_down = times.last_scale_down;
-    for (const Decision& d : journal_->list(ts->spec.name, 200)) {
+    const auto decisions = journal_->list(ts->spec.name, 500);  // newest first
+    for (const Decision& d : decisions) {
       if (d.action == "scale" && (d.state == DecisionState::Verified || d.state == DecisionState::Applied)) {
         ts->known_replicas = d.desired_replicas;
         break;
       }
+    }
+    // The last day's actions, oldest first, for the policies' rate limits and blast radius.
+    const TimePoint since = clock_->now() - std::chrono::hours(24);
+    for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+      const Decision& d = *it;
+      const bool acted = d.state == DecisionState::Applied || d.state == DecisionState::Verified ||
+                         d.state == DecisionState::Acting || (d.state == DecisionState::Failed && !d.calls.empty());
+      if (!acted || d.action == "hold" || d.created < since) continue;
+      policies::ActionRecord r;
+      r.at = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(d.created.time_since_epoch()));
+      r.kind = d.action != "scale" ? d.action : d.desired_replicas > d.current_replicas ? "scale_up" : "scale_down";
+      if (d.action == "restart") r.pods = d.current_replicas;
+      ts->history.push_back(std::move(r));
     }
   }
   // Decisions that were acting or applied when the agent stopped resume verification. One that
@@ -112,6 +152,11 @@ void Agent::restore_from_journal() {
         journal_->append(f);
       }
       if (f.state == DecisionState::Applied) ts->in_flight = f;
+      // A request still waiting for a human stays open: its answer may come after the restart.
+      if (f.state == DecisionState::PendingApproval) {
+        ts->pending = f;
+        approvals_->open(f);
+      }
     }
   }
 }
@@ -149,6 +194,22 @@ void Agent::update_source_metrics() {
   bump(metrics_.points_invalid, static_cast<double>(st.invalid));
   metrics_.series_stored.Set(static_cast<double>(st.series));
   metrics_.series_bytes.Set(static_cast<double>(st.bytes));
+  if (approvals_) metrics_.approvals_pending.Set(static_cast<double>(approvals_->pending_count()));
+}
+
+std::optional<policies::ReloadReport> Agent::reload_policies(bool force) {
+  if (!policy_set_) return std::nullopt;
+  std::optional<policies::ReloadReport> rep = force ? std::optional(policy_set_->reload()) : policy_set_->reload_if_changed();
+  if (!rep) return rep;
+  metrics_.policy_reload(rep->ok);
+  metrics_.policy_last_reload_ok.Set(rep->ok ? 1 : 0);
+  metrics_.policy_last_reload_timestamp.Set(
+      std::chrono::duration<double>(rep->at.time_since_epoch()).count());
+  metrics_.policy_generation.Set(static_cast<double>(policy_set_->generation()));
+  if (auto engine = policy_set_->current()) metrics_.policy_rules.Set(static_cast<double>(engine->rule_count()));
+  std::cerr << "opspilot: " << rep->summary() << "\n";
+  if (!rep->diagnostics.empty()) std::cerr << policies::format_diagnostics(rep->diagnostics);
+  return rep;
 }
 
 void Agent::request_stop() {
@@ -203,13 +264,19 @@ int Agent::run() {
   }
   if (stop_requested_) boost::asio::post(io, shutdown);
 
-  // Refresh readiness and the source counters every 200 ms of real time.
+  // Refresh readiness and the source counters every 200 ms of real time; look for changed
+  // policy files every policies.reload_interval.
   boost::asio::steady_timer watch(io);
+  auto next_policy_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
   std::function<void()> arm = [&] {
     watch.expires_after(std::chrono::milliseconds(200));
     watch.async_wait([&](const boost::system::error_code& ec) {
       if (ec || shutting_down) return;
       update_source_metrics();
+      if (policy_set_ && std::chrono::steady_clock::now() >= next_policy_check) {
+        next_policy_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
+        reload_policies(false);
+      }
       arm();
     });
   };

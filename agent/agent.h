@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,19 @@
 #include "agent/predict/predictor.h"
 #include "agent/source/observation.h"
 #include "agent/store/series_store.h"
+#include "policies/policy_set.h"
 
 namespace opspilot::agent {
 
 class HttpServer;
 class PrerenderedMetrics;
+class ApprovalBook;
+class ApprovalNotifier;
+class ApiAuth;
+namespace slack {
+class SlackClient;
+class ReplayGuard;
+}
 
 struct AgentOptions {
   bool serve_http = true;
@@ -60,6 +69,12 @@ class Agent {
   Journal& journal() { return *journal_; }
   AgentMetrics& metrics() { return metrics_; }
   const std::vector<std::unique_ptr<TargetState>>& targets() const { return targets_; }
+  ApprovalBook& approvals() { return *approvals_; }
+  /// The policies in force; null when the config names none.
+  policies::PolicySet* policy_set() { return policy_set_.get(); }
+  /// Reloads the policies when their files changed (or always, with `force`); logs the outcome
+  /// and updates /metrics. Nothing when the config names no policies.
+  std::optional<policies::ReloadReport> reload_policies(bool force);
   /// The HTTP port bound (after run() started the server), 0 otherwise.
   unsigned short http_port() const { return http_port_.load(); }
   /// The status document served at /api/v1/status.
@@ -68,6 +83,7 @@ class Agent {
  private:
   void restore_from_journal();
   void install_routes(HttpServer& server);
+  void install_approval_routes(HttpServer& server);  // server/approvals_api.cpp
   /// Readiness, source and series-store counters, refreshed after ticks.
   void update_source_metrics();
 
@@ -83,6 +99,12 @@ class Agent {
   AgentMetrics metrics_;
   std::vector<std::unique_ptr<TargetState>> targets_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<policies::PolicySet> policy_set_;
+  std::unique_ptr<ApprovalBook> approvals_;
+  std::shared_ptr<slack::SlackClient> slack_;
+  std::unique_ptr<ApprovalNotifier> notifier_;
+  std::unique_ptr<slack::ReplayGuard> replay_guard_;
+  std::unique_ptr<ApiAuth> auth_;
   std::unique_ptr<PrerenderedMetrics> prerendered_;  // /metrics text, re-rendered off the request path
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};

@@ -54,6 +54,11 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
       ready(prometheus::BuildGauge().Name("opspilot_ready").Help("1 once the first observation succeeded").Register(*r).Add({})),
       targets(prometheus::BuildGauge().Name("opspilot_targets").Help("Targets managed").Register(*r).Add({})),
       in_flight_actions(prometheus::BuildGauge().Name("opspilot_in_flight_actions").Help("Actions applied and not yet verified").Register(*r).Add({})),
+      approvals_pending(prometheus::BuildGauge().Name("opspilot_approvals_pending").Help("Approval requests waiting for a human").Register(*r).Add({})),
+      policy_generation(prometheus::BuildGauge().Name("opspilot_policy_generation").Help("Version of the policies in force (0 = none loaded)").Register(*r).Add({})),
+      policy_rules(prometheus::BuildGauge().Name("opspilot_policy_rules").Help("Policy rules in force").Register(*r).Add({})),
+      policy_last_reload_ok(prometheus::BuildGauge().Name("opspilot_policy_last_reload_success").Help("1 when the last policy (re)load was accepted, 0 when it was rejected").Register(*r).Add({})),
+      policy_last_reload_timestamp(prometheus::BuildGauge().Name("opspilot_policy_last_reload_timestamp_seconds").Help("When the policies were last (re)loaded or a reload rejected").Register(*r).Add({})),
       registry_(r),
       decisions_(prometheus::BuildCounter()
                      .Name("opspilot_decisions_total")
@@ -65,6 +70,9 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
                            .Register(*r)),
       actuator_calls_(prometheus::BuildCounter().Name("opspilot_actuator_calls_total").Help("Actuator apply calls").Register(*r)),
       actuator_errors_(prometheus::BuildCounter().Name("opspilot_actuator_errors_total").Help("Actuator apply calls that failed").Register(*r)),
+      approvals_(prometheus::BuildCounter().Name("opspilot_approvals_total").Help("Approval requests by outcome (requested, approved, denied, expired, superseded, refused_on_recheck)").Register(*r)),
+      approval_refusals_(prometheus::BuildCounter().Name("opspilot_approval_answers_refused_total").Help("Approval answers refused, by reason (bad_signature, replay, expired_request, not_approver, ...)").Register(*r)),
+      policy_reloads_(prometheus::BuildCounter().Name("opspilot_policy_reloads_total").Help("Policy (re)loads by result (ok, rejected)").Register(*r)),
       observations_(prometheus::BuildCounter().Name("opspilot_observations_total").Help("Observations by target and result").Register(*r)),
       forecast_error_(prometheus::BuildGauge()
                           .Name("opspilot_forecast_abs_pct_error")
@@ -147,6 +155,27 @@ void AgentMetrics::actuator_call(const std::string& actuator, const std::string&
     if (!e) e = &actuator_errors_.Add({{"actuator", actuator}, {"kind", kind}});
     e->Increment();
   }
+}
+
+void AgentMetrics::approval(const std::string& outcome) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_["ap|" + outcome];
+  if (!c) c = &approvals_.Add({{"outcome", outcome}});
+  c->Increment();
+}
+
+void AgentMetrics::approval_answer_refused(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_["ar|" + reason];
+  if (!c) c = &approval_refusals_.Add({{"reason", reason}});
+  c->Increment();
+}
+
+void AgentMetrics::policy_reload(bool ok) {
+  std::lock_guard lock(mu_);
+  auto& c = cache_[ok ? "pr|ok" : "pr|rejected"];
+  if (!c) c = &policy_reloads_.Add({{"result", ok ? "ok" : "rejected"}});
+  c->Increment();
 }
 
 }  // namespace opspilot::agent

@@ -43,6 +43,12 @@ class AgentMetrics {
   void decision(const std::string& action, const std::string& verdict);
   void signal_problem(const std::string& target, const std::string& role, const std::string& status);
   void actuator_call(const std::string& actuator, const std::string& kind, bool ok);
+  /// An approval request's step: requested, approved, denied, expired, superseded, refused_on_recheck.
+  void approval(const std::string& outcome);
+  /// An answer (Slack callback or API call) that was refused: bad_signature, replay, not_approver, ...
+  void approval_answer_refused(const std::string& reason);
+  /// A policy reload: "ok" or "rejected".
+  void policy_reload(bool ok);
 
   prometheus::Histogram& tick_duration;
   prometheus::Histogram& observe_duration;
@@ -63,6 +69,11 @@ class AgentMetrics {
   prometheus::Gauge& ready;
   prometheus::Gauge& targets;
   prometheus::Gauge& in_flight_actions;
+  prometheus::Gauge& approvals_pending;
+  prometheus::Gauge& policy_generation;      // the policy version in force (0 = none)
+  prometheus::Gauge& policy_rules;           // rules in force
+  prometheus::Gauge& policy_last_reload_ok;  // 1 when the last reload was accepted
+  prometheus::Gauge& policy_last_reload_timestamp;
 
  private:
   explicit AgentMetrics(std::shared_ptr<prometheus::Registry> registry);
@@ -71,6 +82,9 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& signal_problems_;
   prometheus::Family<prometheus::Counter>& actuator_calls_;
   prometheus::Family<prometheus::Counter>& actuator_errors_;
+  prometheus::Family<prometheus::Counter>& approvals_;
+  prometheus::Family<prometheus::Counter>& approval_refusals_;
+  prometheus::Family<prometheus::Counter>& policy_reloads_;
   prometheus::Family<prometheus::Counter>& observations_;
   prometheus::Family<prometheus::Gauge>& forecast_error_;
   prometheus::Family<prometheus::Gauge>& forecast_coverage_;

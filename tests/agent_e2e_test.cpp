@@ -22,17 +22,6 @@ json get_json(const std::string& url) {
   return json::parse(r.body, nullptr, false);
 }
 
-/// Polls until `pred` holds or `seconds` pass.
-template <typename Pred>
-bool eventually(double seconds, Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
-
 json find_scale(const std::string& api) {
   const json list = get_json(api + "/api/v1/decisions?limit=500");
   if (!list.contains("decisions")) return {};

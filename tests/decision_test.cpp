@@ -50,7 +50,17 @@ Decision full_decision() {
   d.policy.rules.push_back(
       {"bounds.max_replicas", policies::Verdict::Allow, "6 <= max 10", std::nullopt});
   d.policy.rules.push_back({"step.max_step_up", policies::Verdict::Allow, "step 3 > largest 2", 5});
-  d.approval = "approved by @alice in Slack at 2024-05-01T10:01:00Z";
+  d.approval.status = "approved";
+  d.approval.requested = TimePoint(Duration(1'714'557'600'000));
+  d.approval.expires = TimePoint(Duration(1'714'559'400'000));
+  d.approval.rules = {"prod/approval.big-step"};
+  d.approval.slack_groups = {"S0SRE"};
+  d.approval.decided_by = "slack:U024BE7LH (alice)";
+  d.approval.via = "slack";
+  d.approval.decided = TimePoint(Duration(1'714'557'660'000));
+  d.approval.note = "peak is real";
+  d.approval.slack_channel = "C1";
+  d.approval.slack_ts = "1714557600.000100";
   d.calls.push_back({"PATCH", "https://k8s/apis/apps/v1/namespaces/shop/deployments/checkout/scale",
                      "{\"spec\":{\"replicas\":5}}", 200, "{\"status\":{\"replicas\":5}}"});
   d.calls.push_back(
@@ -160,7 +170,15 @@ TEST(Decision, JsonRoundTripKeepsEveryField) {
   EXPECT_FALSE(back.policy.rules[0].adjusted_replicas.has_value());
   EXPECT_EQ(back.policy.rules[1].adjusted_replicas, std::optional<int>(5));
   EXPECT_EQ(back.policy.rules[1].reason, "step 3 > largest 2");
-  EXPECT_EQ(back.approval, d.approval);
+  EXPECT_EQ(back.approval.status, "approved");
+  EXPECT_EQ(back.approval.requested, d.approval.requested);
+  EXPECT_EQ(back.approval.expires, d.approval.expires);
+  EXPECT_EQ(back.approval.rules, d.approval.rules);
+  EXPECT_EQ(back.approval.slack_groups, d.approval.slack_groups);
+  EXPECT_EQ(back.approval.decided_by, d.approval.decided_by);
+  EXPECT_EQ(back.approval.decided, d.approval.decided);
+  EXPECT_EQ(back.approval.note, "peak is real");
+  EXPECT_EQ(back.approval.slack_ts, d.approval.slack_ts);
   ASSERT_EQ(back.calls.size(), 2u);
   EXPECT_EQ(back.calls[0].method, "PATCH");
   EXPECT_EQ(back.calls[0].url, d.calls[0].url);
@@ -249,7 +267,9 @@ TEST(Decision, ExplainMentionsEveryPart) {
         std::string("bounds.max_replicas: allow - 6 <= max 10"),
         std::string("step.max_step_up: allow, adjusted to 5 replicas - step 3 > largest 2"),
         // approval, calls, outcome, errors
-        d.approval, std::string("1. PATCH ") + d.calls[0].url + " -> HTTP 200",
+        std::string("approved by slack:U024BE7LH (alice) via slack at 2024-05-01T10:01:00.000Z: peak is real"),
+        std::string("asked by prod/approval.big-step"), std::string("approvers: S0SRE"),
+        std::string("1. PATCH ") + d.calls[0].url + " -> HTTP 200",
         std::string("request:  {\"spec\":{\"replicas\":5}}"), std::string("response: {\"status\""),
         std::string("2. GET ") + d.calls[1].url + " -> not sent", d.outcome, d.error}) {
     EXPECT_NE(e.find(part), std::string::npos) << "missing \"" << part << "\" in:\n" << e;

@@ -13,6 +13,17 @@
 
 namespace opspilot::test {
 
+/// Polls until `pred` holds or `seconds` pass.
+template <typename Pred>
+bool eventually(double seconds, Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
+
 /// The sandbox binary on a free port at `speed`, with the bundled three-service config.
 struct Sandbox {
   TempDir dir;

@@ -7,83 +7,8 @@
 
 #include <cmath>
 
-#include "actuators/dryrun/dryrun_actuator.h"
-#include "agent/loop/reconciler.h"
-#include "tests/test_support.h"
+#include "tests/reconciler_support.h"
 
-using namespace opspilot::agent;
-using namespace std::chrono_literals;
-
-namespace {
-
-class ScriptedSource : public MetricSource {
- public:
-  double load = 100;
-  double replicas = 2;
-  bool load_missing = false;
-  Duration age{0};
-  Observation observe(const TargetSpec&, TimePoint now) override {
-    Observation o;
-    o.at = now;
-    SignalValue l;
-    if (load_missing) {
-      l.status = SignalStatus::Error;
-      l.error = "connection refused";
-    } else {
-      l.status = SignalStatus::Ok;
-      l.value = load;
-      l.sampled_at = now - age;
-    }
-    o.signals["load"] = l;
-    SignalValue r;
-    r.status = SignalStatus::Ok;
-    r.value = replicas;
-    r.sampled_at = now;
-    o.signals["replicas"] = r;
-    return o;
-  }
-};
-
-struct Fixture : ::testing::Test {
-  opspilot::test::TempDir dir;
-  ManualClock clock{TimePoint(Duration(1'800'000'000'000))};
-  ScriptedSource source;
-  std::unique_ptr<SeriesStore> store = std::make_unique<SeriesStore>(clock);
-  LinearTrendPredictor predictor;
-  opspilot::actuators::DryRunActuator actuator;
-  std::unique_ptr<Journal> journal;
-  AgentMetrics metrics;
-  Config config;
-  std::unique_ptr<TargetState> target;
-
-  void SetUp() override {
-    config.interval = 15s;
-    config.stale_after = 1min;
-    config.mode = Mode::Active;
-    TargetSpec t;
-    t.name = "web";
-    t.signals["load"] = SignalSpec{"load", {}};
-    t.signals["replicas"] = SignalSpec{"replicas", {}};
-    t.capacity.per_replica = 100;
-    t.capacity.target_utilization = 0.5;
-    t.limits.min_replicas = 1;
-    t.limits.max_replicas = 20;
-    t.limits.cooldown_up = 1min;
-    config.targets.push_back(t);
-    target = std::make_unique<TargetState>(t, config.stale_after);
-    std::string err;
-    JournalSpec js;
-    js.path = dir.file("journal");
-    journal = Journal::open(JournalOptions::from_spec(js, &clock), &err);
-    ASSERT_TRUE(journal) << err;
-  }
-  Reconciler reconciler() {
-    return Reconciler(config, Stages{&clock, &source, store.get(), &predictor, &actuator,
-                                     journal.get(), &metrics, nullptr});
-  }
-};
-
-}  // namespace
 
 TEST_F(Fixture, MissingDataHoldsAndIsJournaledOnceWhileUnchanged) {
   auto r = reconciler();

@@ -17,6 +17,9 @@ int cmd_report(const Args& args);
 int cmd_forecast(const Args& args);
 int cmd_detect(const Args& args);
 int cmd_policy(const Args& args);
+int cmd_approvals(const Args& args);
+int cmd_approve(const Args& args);
+int cmd_deny(const Args& args);
 int main(int argc, char** argv);
 
 /// Parsed `--flag value` / `--flag=value` / `-c value` options and positional arguments.

@@ -27,6 +27,12 @@ commands:
          [--output OUT.csv]             causal anomaly scores for a CSV series
   policy validate FILE|DIR... [--json]  check policy files; every problem as file:line:col
   policy test PATH [--verbose]          run the *_test.yaml table tests next to policies
+  approvals [--server URL | -c FILE] [--token T | --token-file F] [--json]
+                                        open approval requests of a running agent
+  approve ID [--reason TEXT] [--server URL | -c FILE] [--token T | --token-file F]
+                                        approve a request (approver token)
+  deny ID --reason TEXT [--server URL | -c FILE] [--token T | --token-file F]
+                                        deny a request (operator or approver token)
   version                               print the version
 )";
 
@@ -48,6 +54,9 @@ int main(int argc, char** argv) {
   if (cmd == "forecast") return cmd_forecast(args);
   if (cmd == "detect") return cmd_detect(args);
   if (cmd == "policy") return cmd_policy(args);
+  if (cmd == "approvals") return cmd_approvals(args);
+  if (cmd == "approve") return cmd_approve(args);
+  if (cmd == "deny") return cmd_deny(args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "opspilot " << OPSPILOT_VERSION << "\n";
     return 0;

@@ -101,7 +101,9 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     }
   }
 
-  out.confidence = use ? pred.confidence : 0.5;
+  // Without a forecast the planner is not confident of anything: approval rules on confidence
+  // see 0, never a made-up middle value.
+  out.confidence = use ? pred.confidence : 0.0;
   out.desired_replicas = desired;
   if (desired == current) {
     out.reason = "hold: " + std::to_string(current) + " replicas are right; " + binding;

@@ -32,6 +32,7 @@ constexpr StateName kStates[] = {
     {DecisionState::Applied, "applied"},
     {DecisionState::Verified, "verified"},
     {DecisionState::Failed, "failed"},
+    {DecisionState::Superseded, "superseded"},
 };
 
 std::optional<DecisionState> parse_state(const std::string& s) {
@@ -160,8 +161,69 @@ DecisionState decision_state_from_string(const std::string& s) {
 
 bool is_terminal(DecisionState s) {
   return s == DecisionState::Held || s == DecisionState::Planned || s == DecisionState::Denied ||
-         s == DecisionState::Verified || s == DecisionState::Failed;
+         s == DecisionState::Verified || s == DecisionState::Failed || s == DecisionState::Superseded;
 }
+
+json to_json(const ApprovalInfo& a) {
+  json j = {{"status", a.status},
+            {"requested", format_rfc3339_ms(a.requested)},
+            {"requested_unix_ms", a.requested.time_since_epoch().count()},
+            {"expires", format_rfc3339_ms(a.expires)},
+            {"expires_unix_ms", a.expires.time_since_epoch().count()},
+            {"rules", a.rules},
+            {"approvers", {{"slack_users", a.slack_users}, {"slack_groups", a.slack_groups}, {"tokens", a.tokens}}},
+            {"on_expiry", a.on_expiry}};
+  if (!a.decided_by.empty() || !a.via.empty()) {
+    j["decided_by"] = a.decided_by;
+    j["via"] = a.via;
+    j["decided"] = format_rfc3339_ms(a.decided);
+    j["decided_unix_ms"] = a.decided.time_since_epoch().count();
+    j["note"] = a.note;
+  }
+  if (!a.slack_channel.empty() || !a.slack_ts.empty())
+    j["slack"] = {{"channel", a.slack_channel}, {"ts", a.slack_ts}, {"response_url", a.slack_response_url}};
+  if (!a.notify_error.empty()) j["notify_error"] = a.notify_error;
+  return j;
+}
+
+namespace {
+
+void read_strings(Reader& r, const json& obj, const char* key, const std::string& at,
+                  std::vector<std::string>& out) {
+  if (const json* arr = r.field(obj, key); arr && !arr->is_null()) {
+    if (!arr->is_array()) return r.fail(at + key, "an array of strings", *arr);
+    out.clear();
+    for (const auto& v : *arr) {
+      if (!v.is_string()) return r.fail(at + key, "an array of strings", *arr);
+      out.push_back(v.get<std::string>());
+    }
+  }
+}
+
+void read_approval(Reader& r, const json& j, ApprovalInfo& a) {
+  r.str(j, "status", "approval.", a.status);
+  r.time(j, "requested", a.requested);
+  r.time(j, "expires", a.expires);
+  read_strings(r, j, "rules", "approval.", a.rules);
+  if (const json* who = r.field(j, "approvers"); who && who->is_object()) {
+    read_strings(r, *who, "slack_users", "approval.approvers.", a.slack_users);
+    read_strings(r, *who, "slack_groups", "approval.approvers.", a.slack_groups);
+    read_strings(r, *who, "tokens", "approval.approvers.", a.tokens);
+  }
+  r.str(j, "on_expiry", "approval.", a.on_expiry);
+  r.str(j, "decided_by", "approval.", a.decided_by);
+  r.str(j, "via", "approval.", a.via);
+  r.time(j, "decided", a.decided);
+  r.str(j, "note", "approval.", a.note);
+  if (const json* sl = r.field(j, "slack"); sl && sl->is_object()) {
+    r.str(*sl, "channel", "approval.slack.", a.slack_channel);
+    r.str(*sl, "ts", "approval.slack.", a.slack_ts);
+    r.str(*sl, "response_url", "approval.slack.", a.slack_response_url);
+  }
+  r.str(j, "notify_error", "approval.", a.notify_error);
+}
+
+}  // namespace
 
 json to_json(const Decision& d) {
   json j;
@@ -222,6 +284,7 @@ json to_json(const Decision& d) {
                      {"level", d.incident.level},
                      {"summary", d.incident.summary},
                      {"drivers", std::move(drivers)},
+                     {"burn_rate", d.incident.burn_rate},
                      {"detection_precision", d.incident.detection_precision},
                      {"detection_recall", d.incident.detection_recall}};
   }
@@ -235,7 +298,7 @@ json to_json(const Decision& d) {
   j["policy"] = {{"verdict", policies::to_string(d.policy.verdict)},
                  {"replicas", d.policy.replicas},
                  {"rules", std::move(rules)}};
-  j["approval"] = d.approval;
+  if (d.approval.asked()) j["approval"] = to_json(d.approval);
   json calls = json::array();
   for (const auto& c : d.calls) {
     calls.push_back({{"method", c.method},
@@ -271,7 +334,7 @@ bool from_json(const json& j, Decision& d, std::string* error) {
     else
       r.fail("state",
              "one of proposed, held, planned, denied, pending_approval, acting, "
-             "applied, verified, failed",
+             "applied, verified, failed, superseded",
              j.at("state"));
   }
   r.str(j, "action", "", d.action);
@@ -321,6 +384,7 @@ bool from_json(const json& j, Decision& d, std::string* error) {
     r.str(*inc, "level", "incident.", ia.level);
     r.str(*inc, "summary", "incident.", ia.summary);
     r.num(*inc, "detection_precision", "incident.", ia.detection_precision);
+    r.num(*inc, "burn_rate", "incident.", ia.burn_rate);
     r.num(*inc, "detection_recall", "incident.", ia.detection_recall);
     if (const json* arr = r.array(*inc, "drivers")) {
       for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {
@@ -382,7 +446,10 @@ bool from_json(const json& j, Decision& d, std::string* error) {
       }
     }
   }
-  r.str(j, "approval", "", d.approval);
+  if (const json* a = r.field(j, "approval"); a && a->is_object())
+    read_approval(r, *a, d.approval);
+  else if (a && !a->is_null() && !a->is_string())  // a string: older records' free text
+    r.fail("approval", "an object", *a);
   if (const json* arr = r.array(j, "calls")) {
     d.calls.clear();
     for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {

@@ -15,7 +15,7 @@
 
 namespace opspilot::agent {
 
-/// Lifecycle of a decision. Terminal states: Held, Planned, Denied, Verified, Failed.
+/// Lifecycle of a decision. Terminal states: Held, Planned, Denied, Superseded, Verified, Failed.
 enum class DecisionState {
   Proposed,   // written before policy check / action
   Held,       // no action: nothing to do, or data stale/missing
@@ -26,6 +26,7 @@ enum class DecisionState {
   Applied,    // actuator accepted; awaiting verification
   Verified,
   Failed,
+  Superseded,  // approved, but re-decided at execution: the world had changed
 };
 const char* to_string(DecisionState s);
 DecisionState decision_state_from_string(const std::string& s);
@@ -84,9 +85,35 @@ struct IncidentAssessment {
   std::string level = "none";   // none | watch | warning | incident
   std::string summary;
   std::vector<RiskDriver> drivers;
+  /// The fastest SLO error-budget burn rate over the last hour (1 = spending exactly the
+  /// budget over the SLO window); 0 without an SLO.
+  double burn_rate = 0;
   /// How this target's alarms have fared against confirmed incidents so far (NaN: not measured).
   double detection_precision = std::numeric_limits<double>::quiet_NaN();
   double detection_recall = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// The human gate on a decision whose policy verdict was needs_approval.
+struct ApprovalInfo {
+  /// "" (none asked) | pending | approved | denied | expired
+  std::string status;
+  TimePoint requested{};
+  TimePoint expires{};
+  std::vector<std::string> rules;         // the policy rules that asked
+  std::vector<std::string> slack_users;   // who may approve; all empty = any approver token
+  std::vector<std::string> slack_groups;
+  std::vector<std::string> tokens;
+  std::string on_expiry = "deny";         // deny | allow
+  std::string decided_by;                 // e.g. "slack:U024BE7LH (alice)", "token:oncall"
+  std::string via;                        // slack | api | expiry
+  TimePoint decided{};
+  std::string note;                       // the reason the human gave
+  std::string slack_channel;              // where the request was posted
+  std::string slack_ts;
+  std::string slack_response_url;         // from the first callback, to update a webhook message
+  std::string notify_error;               // posting to Slack failed: why
+
+  bool asked() const { return !status.empty(); }
 };
 
 struct Decision {
@@ -107,13 +134,14 @@ struct Decision {
   IncidentAssessment incident;
   policies::Evaluation policy;  // every rule checked and its verdict
   bool policy_checked = false;
-  std::string approval;         // who, when, how — empty when none needed
+  ApprovalInfo approval;        // who, when, how — status empty when none was needed
   std::vector<actuators::ApiCall> calls;  // what the actuator did or would do
   std::string outcome;          // verification result in words
   std::string error;
 };
 
 nlohmann::json to_json(const Decision& d);
+nlohmann::json to_json(const ApprovalInfo& a);
 /// Lenient: missing fields keep their defaults. Returns false and sets `error` on a wrong type.
 bool from_json(const nlohmann::json& j, Decision& d, std::string* error);
 

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/journal/decision.h"
 #include "agent/journal/journal_detail.h"
@@ -16,6 +17,12 @@ namespace {
 
 using journal_detail::cat;
 using journal_detail::shorten;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
 
 std::string_view or_else(const std::string& s, std::string_view fallback) {
   return s.empty() ? fallback : std::string_view(s);
@@ -191,14 +198,29 @@ std::string explain(const Decision& d) {
 
   line({""});
   line({"Approval:"});
-  if (!d.approval.empty())
-    line({"  ", d.approval});
-  else if (d.state == DecisionState::PendingApproval)
+  const ApprovalInfo& a = d.approval;
+  if (a.asked()) {
+    std::string who = join(a.slack_users);
+    for (const auto* list : {&a.slack_groups, &a.tokens})
+      if (!list->empty()) who += (who.empty() ? "" : ", ") + join(*list);
+    line({"  asked by ", a.rules.empty() ? std::string("policy") : join(a.rules), " at ",
+          format_rfc3339_ms(a.requested), "; expires ", format_rfc3339_ms(a.expires),
+          " (then ", a.on_expiry, "); approvers: ", or_else(who, "any approver token")});
+    if (a.status == "pending")
+      line({"  waiting for a human to approve"});
+    else
+      line({"  ", a.status, a.decided_by.empty() ? "" : cat({" by ", a.decided_by}),
+            a.via.empty() ? "" : cat({" via ", a.via}), " at ", format_rfc3339_ms(a.decided),
+            a.note.empty() ? "" : cat({": ", a.note})});
+    if (!a.slack_ts.empty()) line({"  Slack message ", a.slack_channel, " ", a.slack_ts});
+    if (!a.notify_error.empty()) line({"  Slack notification failed: ", a.notify_error});
+  } else if (d.state == DecisionState::PendingApproval) {
     line({"  waiting for a human to approve"});
-  else if (d.policy_checked && d.policy.verdict == policies::Verdict::NeedsApproval)
+  } else if (d.policy_checked && d.policy.verdict == policies::Verdict::NeedsApproval) {
     line({"  required, none recorded"});
-  else
+  } else {
     line({"  not required"});
+  }
 
   line({""});
   line({"What the actuator did:"});

@@ -37,6 +37,8 @@ Decision Reconciler::tick(TargetState& ts) {
   const TargetSpec& t = ts.spec;
 
   if (ts.in_flight) verify_in_flight(ts, now);
+  // Denials and expiries settle even while data is missing; approvals wait for data to re-check.
+  if (ts.pending) close_unapproved(ts, now);
 
   Decision d;
   d.target = t.name;
@@ -79,6 +81,8 @@ Decision Reconciler::tick(TargetState& ts) {
       d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
                  std::to_string(ts.in_flight->desired_replicas) + ") to be verified";
       record(ts, d, false);
+    } else if (ts.pending) {
+      resolve_pending(ts, d, obs, now);
     } else if (current < 0) {
       d.state = DecisionState::Held;
       d.reason = "hold: the replica count is unknown (configure a replicas signal)" +
@@ -207,27 +211,7 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   }
 
   // Policy check. Every rule and its verdict goes into the record.
-  policies::Proposal p;
-  p.target = ts.spec.name;
-  p.namespace_ = ts.spec.namespace_;
-  p.action = out.action;
-  p.current_replicas = d.current_replicas;
-  p.desired_replicas = out.desired_replicas;
-  p.confidence = out.confidence;
-  policies::Context ctx;
-  ctx.now = std::chrono::system_clock::time_point(now.time_since_epoch());
-  double oldest = 0;
-  for (const auto& os : d.observed)
-    if (os.status == "ok") oldest = std::max(oldest, os.age_seconds);
-  ctx.data_age_seconds = oldest;
-  ctx.data_complete = true;
-  auto to_sys = [](const std::optional<TimePoint>& tp) -> std::optional<std::chrono::system_clock::time_point> {
-    if (!tp) return std::nullopt;
-    return std::chrono::system_clock::time_point(tp->time_since_epoch());
-  };
-  ctx.last_scale_up = to_sys(ts.last_scale_up);
-  ctx.last_scale_down = to_sys(ts.last_scale_down);
-  d.policy = ts.guardrails.evaluate(p, ctx);
+  d.policy = check(ts, proposal_for(ts, d, out.confidence), policy_context(ts, d, obs, now));
   d.policy_checked = true;
 
   if (d.policy.verdict == policies::Verdict::Deny) {
@@ -241,10 +225,13 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   }
   d.desired_replicas = d.policy.replicas;
   if (d.policy.verdict == policies::Verdict::NeedsApproval) {
-    d.state = DecisionState::PendingApproval;
-    record(ts, d, true);
+    request_approval(ts, d, now);
     return;
   }
+  carry_out(ts, d, now);
+}
+
+void Reconciler::carry_out(TargetState& ts, Decision& d, TimePoint now) {
   if (config_.mode == Mode::DryRun) {
     d.calls = s_.actuator->plan(to_action(d));
     d.state = DecisionState::Planned;
@@ -272,7 +259,7 @@ void Reconciler::act(TargetState& ts, Decision& d, TimePoint now) {
     d.outcome = res.already_applied ? "already applied (idempotent replay)" : "applied; awaiting verification";
     ts.in_flight = d;
     ts.known_replicas = d.desired_replicas;
-    (d.desired_replicas > d.current_replicas ? ts.last_scale_up : ts.last_scale_down) = now;
+    remember_action(ts, d, now);
     if (s_.metrics) s_.metrics->in_flight_actions.Increment();
   } else {
     d.state = DecisionState::Failed;

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "actuators/actuator.h"
+#include "agent/approve/approval_book.h"
+#include "agent/approve/notifier.h"
 #include "agent/clock.h"
 #include "agent/config/config.h"
 #include "agent/journal/journal.h"
@@ -15,6 +17,7 @@
 #include "agent/predict/predictor.h"
 #include "agent/source/observation.h"
 #include "agent/store/series_store.h"
+#include "policies/policy.h"
 
 namespace opspilot::agent {
 
@@ -28,6 +31,11 @@ struct Stages {
   Journal* journal = nullptr;
   AgentMetrics* metrics = nullptr;
   Timeline* timeline = nullptr;  // optional
+  /// The operator's policies (policies/policy_set.h), checked after the target's own limits;
+  /// null: the limits alone decide.
+  const policies::PolicyEvaluator* policies = nullptr;
+  ApprovalBook* approvals = nullptr;      // null: a needs_approval verdict is denied
+  ApprovalNotifier* notifier = nullptr;   // optional (Slack)
 };
 
 /// The action a decision asks the actuator for (its id is the idempotency key).
@@ -53,6 +61,27 @@ class Reconciler {
   void decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
   bool record(TargetState& ts, Decision& d, bool force);
   void act(TargetState& ts, Decision& d, TimePoint now);
+  /// Executes an allowed decision: a dry-run plan, or act().
+  void carry_out(TargetState& ts, Decision& d, TimePoint now);
+
+  // Policy check and the approval gate (approval_flow.cpp).
+  policies::Context policy_context(const TargetState& ts, const Decision& d, const Observation& obs,
+                                   TimePoint now) const;
+  /// The target's limits, then the operator's policies; every rule of both is reported.
+  policies::Evaluation check(const TargetState& ts, const policies::Proposal& p,
+                             const policies::Context& ctx) const;
+  policies::Proposal proposal_for(const TargetState& ts, const Decision& d, double confidence) const;
+  /// Opens an approval request for a needs_approval decision (journaled, posted).
+  void request_approval(TargetState& ts, Decision& d, TimePoint now);
+  /// A tick while a request is open: hold, or settle it (denied, expired) and, when approved,
+  /// re-check the action against the policies and the current state before it runs.
+  void resolve_pending(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
+  /// Settles a request nobody approved: denied, or expired with on_expiry deny. True when it did.
+  bool close_unapproved(TargetState& ts, TimePoint now);
+  /// Journals the pending decision's final state, closes the request, updates the message and
+  /// returns the decision (no longer pending).
+  Decision settle_pending(TargetState& ts, TimePoint now);
+  void remember_action(TargetState& ts, const Decision& d, TimePoint now);
 
   const Config& config_;
   Stages s_;

@@ -1,6 +1,7 @@
 #pragma once
 // Everything the agent remembers about one target between ticks. Owned by the target's strand;
 // the fields under `status_mu` are also read by the HTTP API.
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,10 @@ struct TargetState {
   std::optional<TimePoint> last_scale_down;
   /// An action applied and not yet verified; no new action on this target until it settles.
   std::optional<Decision> in_flight;
+  /// An action waiting for a human; no new action on this target until it is answered or expires.
+  std::optional<Decision> pending;
+  /// Actions taken (or planned, in dry-run) over the last day, for rate limits and blast radius.
+  std::deque<policies::ActionRecord> history;
   std::string last_hold_key;  // holds are journaled when their reason changes
   int known_replicas = -1;    // from the last action, when no replicas signal is configured
 

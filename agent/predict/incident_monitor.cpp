@@ -81,6 +81,8 @@ IncidentAssessment IncidentMonitor::assess(TimePoint now, const Observation& obs
 
   const detect::IncidentRisk r = risk_.assess(signals);
   IncidentAssessment a;
+  if (availability_) a.burn_rate = std::max(a.burn_rate, availability_->burn_rate(3600));
+  if (latency_) a.burn_rate = std::max(a.burn_rate, latency_->burn_rate(3600));
   a.assessed = true;
   a.risk = r.risk;
   a.level = r.level.empty() ? "none" : r.level;

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
+#include "agent/server/auth.h"
 #include "agent/server/http_server.h"
 #include "agent/server/prerendered_metrics.h"
 
@@ -66,6 +67,7 @@ std::string Agent::status_json() const {
 }
 
 void Agent::install_routes(HttpServer& server) {
+  install_approval_routes(server);
   server.route("GET", "/healthz", [](const Request&) {
     Response r;
     r.content_type = "text/plain";
@@ -93,12 +95,14 @@ void Agent::install_routes(HttpServer& server) {
     }
     return r;
   });
-  server.route("GET", "/api/v1/status", [this](const Request&) {
+  server.route("GET", "/api/v1/status", [this](const Request& req) {
+    if (const AuthResult a = auth_->authorize(req, Role::Viewer); !a.ok()) return auth_error(a);
     Response r;
     r.body = status_json();
     return r;
   });
   server.route("GET", "/api/v1/decisions", [this](const Request& req) {
+    if (const AuthResult a = auth_->authorize(req, Role::Viewer); !a.ok()) return auth_error(a);
     std::size_t limit = 100;
     if (auto it = req.query.find("limit"); it != req.query.end()) {
       try {
@@ -114,6 +118,7 @@ void Agent::install_routes(HttpServer& server) {
     return json_response({{"decisions", arr}});
   });
   server.route_prefix("GET", "/api/v1/decisions/", [this](const Request& req) {
+    if (const AuthResult a = auth_->authorize(req, Role::Viewer); !a.ok()) return auth_error(a);
     const std::string id = req.path.substr(std::string("/api/v1/decisions/").size());
     auto d = journal_->get(id);
     if (!d) return json_error(404, "no decision with id \"" + id + "\"");

@@ -1,0 +1,26 @@
+#pragma once
+// Approval requests as Slack messages: posted when a policy asks for approval, replaced with the
+// outcome when the request is settled.
+//
+// Thread-safety: SlackClient is thread-safe; this class holds no other state.
+#include <memory>
+
+#include "agent/approve/notifier.h"
+#include "agent/approve/slack.h"
+
+namespace opspilot::agent {
+
+class SlackNotifier final : public ApprovalNotifier {
+ public:
+  explicit SlackNotifier(std::shared_ptr<slack::SlackClient> client) : client_(std::move(client)) {}
+  void requested(Decision& d) override;
+  void settled(const Decision& d) override;
+
+ private:
+  std::shared_ptr<slack::SlackClient> client_;
+};
+
+/// What the message shows for `d` (forecast, rules that asked, approvers, outcome).
+slack::ApprovalMessage approval_message(const Decision& d);
+
+}  // namespace opspilot::agent
