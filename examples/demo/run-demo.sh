@@ -30,8 +30,10 @@ port=$(cat "$out/sandbox.port" 2>/dev/null || true)
 
 # The agent's clock starts where the sandbox's is now, so both share one simulated timeline.
 now=$(curl -sf "http://127.0.0.1:$port/api/v1/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["time"])')
-sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$out|g" -e "s|@SPEED@|$speed|g" -e "s|@START@|$now|g" \
+sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$out|g" -e "s|@ROOT@|$root|g" -e "s|@SPEED@|$speed|g" -e "s|@START@|$now|g" \
   "$root/examples/demo/opspilot-demo.yaml.in" > "$out/opspilot.yaml"
+# The demo's approver token: large scale-ups wait for it (examples/demo/policies/shop.yaml).
+export OPSPILOT_DEMO_TOKEN="demo-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 "$agent" validate -c "$out/opspilot.yaml"
 
 real_seconds=$(python3 -c "print(round($hours*3600/$speed))")
@@ -40,6 +42,25 @@ echo
 "$agent" run -c "$out/opspilot.yaml" 2> "$out/agent.log" &
 agent_pid=$!
 pids+=($agent_pid)
+
+# Stands in for the on-call engineer: approves each pending request with the CLI, as a person
+# would from Slack or `opspilot approve`.
+(
+  api=""
+  for _ in $(seq 100); do
+    api=$(sed -n 's/^opspilot: serving on \(.*\)$/\1/p' "$out/agent.log" | head -n 1)
+    [ -n "$api" ] && break; sleep 0.1
+  done
+  while kill -0 "$agent_pid" 2>/dev/null; do
+    for id in $("$agent" approvals --server "http://$api" --token "$OPSPILOT_DEMO_TOKEN" --json 2>/dev/null |
+                python3 -c 'import json,sys; [print(a["id"]) for a in json.load(sys.stdin)["approvals"] if a["approval"]["status"]=="pending"]' 2>/dev/null); do
+      "$agent" approve "$id" --reason "demo: approved by the on-call script" --server "http://$api" \
+        --token "$OPSPILOT_DEMO_TOKEN" >> "$out/approvals.log" 2>&1 || true
+    done
+    sleep 1
+  done
+) &
+pids+=($!)
 sleep "$real_seconds"
 kill -TERM "$agent_pid"
 wait "$agent_pid" || { echo "the agent exited with an error; its log:" >&2; cat "$out/agent.log" >&2; exit 1; }
@@ -47,6 +68,9 @@ wait "$agent_pid" || { echo "the agent exited with an error; its log:" >&2; cat 
 echo
 "$agent" report -c "$out/opspilot.yaml" --title "opspilot demo: ${hours} simulated hours on the sandbox" --latency-slo 1.0 \
   --out "$root/demo-report.md" --html "$root/demo-report.html"
+echo
+approved=$(grep -c ': approved' "$out/approvals.log" 2>/dev/null || true)
+echo "approvals: ${approved:-0} large scale-ups waited for a human and were approved with \`opspilot approve\` (log: $out/approvals.log)"
 echo
 echo "latest actions (opspilot decisions):"
 "$agent" decisions -c "$out/opspilot.yaml" --limit 10000 | head -n 15 || true
