@@ -3,16 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <iterator>
 
 #include "policies/engine_compiled.h"
+#include "policies/engine_line.h"
 #include "policies/guardrails.h"
 
 namespace opspilot::policies {
 namespace {
 
 using compiled::CompiledDocument;
+using compiled::Line;
 using compiled::Text;
 using std::chrono::seconds;
 using std::chrono::system_clock;
@@ -32,57 +33,9 @@ struct Record {
   int pods;
 };
 
-// The reason being written: a fixed buffer for the usual few dozen characters, a string past
-// it (names in policies are the user's, of any length).
-class Line {
- public:
-  Line& clear() {
-    n_ = 0;
-    return *this;
-  }
-  Line& operator<<(std::string_view s) {
-    if (n_ + s.size() <= sizeof buf_) [[likely]] {
-      std::memcpy(buf_ + n_, s.data(), s.size());
-      n_ += s.size();
-      return *this;
-    }
-    return spill(s);
-  }
-  Line& operator<<(char c) { return *this << std::string_view(&c, 1); }
-  Line& integer(long long v) {
-    char b[24];
-    return *this << std::string_view(b, static_cast<std::size_t>(std::to_chars(b, b + sizeof b, v).ptr - b));
-  }
-  Line& num(double v) {  // %.3g
-    char b[32];
-    return *this << std::string_view(b, static_cast<std::size_t>(compiled::format_num(b, b + sizeof b, v) - b));
-  }
-  Line& duration(seconds d) {
-    char b[kMaxPolicyDuration];
-    return *this << std::string_view(b, static_cast<std::size_t>(write_policy_duration(b, d) - b));
-  }
-  Line& time_of_day(int minutes) {
-    char b[kMaxTimeOfDay];
-    return *this << std::string_view(b, static_cast<std::size_t>(write_time_of_day(b, minutes) - b));
-  }
-  std::string_view view() const { return n_ <= sizeof buf_ ? std::string_view(buf_, n_) : std::string_view(long_); }
-
- private:
-  static constexpr std::size_t kSpilled = ~std::size_t{0} / 2;  // n_ once the text is in long_
-  [[gnu::noinline]] Line& spill(std::string_view s) {
-    if (n_ <= sizeof buf_) long_.assign(buf_, n_);
-    long_.append(s);
-    n_ = kSpilled;
-    return *this;
-  }
-  char buf_[480];
-  std::size_t n_ = 0;
-  std::string long_;
-};
-
 // One evaluation: the proposal, what is known, and the results so far. Each reason is written
 // into line_ from the compiled fragments and the proposal's numbers, then copied once into its
-// RuleResult.
+// RuleResult. Thread-safety: none; one per evaluate() call.
 class Run {
  public:
   Run(const Proposal& p, const Context& c, const compiled::Arena& arena, Evaluation& ev, std::vector<RuleResult>& out)
@@ -112,7 +65,7 @@ class Run {
     const std::size_t before = out_.size();
     if (cd.actions_listed) actions();
     if (cd.has_protections) protections();
-    if ((kinds_ & (kKindScale | kKindResize))) {
+    if (kinds_ & (kKindScale | kKindResize)) {
       if (cd.has_bounds) bounds();
       if (cd.has_step) step();
     }

@@ -9,9 +9,10 @@
 // that starts on the item's line; one-line [flow] and {flow} collections, nested; plain
 // scalars on one line; 'single' and "double" quoted scalars on one line without escapes;
 // `~`/null spellings as null; comments; blank lines; `---` lines between documents.
-// Given up on: tabs, CR, other control and non-ASCII bytes; anchors, aliases, tags, directives,
-// `...`; block scalars; a value continued on the next line; an empty value or list item; "? "
-// keys; a ':' or '#' where yaml-cpp might split differently; a trailing ',' in a flow collection.
+// Given up on: tabs, CR and other control bytes, a non-ASCII first byte; anchors, aliases,
+// tags, directives, `...`; block scalars; a value continued on the next line; an empty value or
+// list item; "? " keys; a ':' or '#' where yaml-cpp might split differently; a trailing ',' in
+// a flow collection. Other UTF-8 text is read as bytes, as yaml-cpp reads it.
 // Thread-safety: no shared state.
 #include <cctype>
 #include <limits>
@@ -31,8 +32,11 @@ class Subset {
   Subset(std::string_view text, TreeBuilder& b) : s_(text), b_(b) {}
 
   bool run() {
+    // Bytes past ASCII pass through yaml-cpp as they are (UTF-8 text, columns counted in bytes),
+    // except at the very start, where yaml-cpp looks for a byte-order mark or UTF-16/32.
+    if (!s_.empty() && static_cast<unsigned char>(s_[0]) >= 0x80) return false;
     for (const char c : s_)
-      if ((c < 0x20 && c != '\n') || static_cast<unsigned char>(c) >= 0x7f) return false;
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) return false;
     bool opened = false;  // a `---` started a document that has no content yet
     while (true) {
       skip_to_content();

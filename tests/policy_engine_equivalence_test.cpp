@@ -200,5 +200,32 @@ TEST(PolicyEngineEquivalence, CompiledEvaluatorGivesTheReferenceEvaluationOnRand
   EXPECT_EQ(compared, 40000);
 }
 
+TEST(PolicyEngineEquivalence, ReasonsLongerThanTheLineBufferAreWhole) {
+  // The evaluator writes reasons into a fixed buffer and moves to a string past it.
+  const std::string longname(700, 'x');
+  const std::string text = "apiVersion: opspilot.dev/v1\nkind: Policy\nmetadata: {name: " + longname +
+                           "}\nspec:\n  actions: [scale]\n  freezes:\n    - {name: " + longname +
+                           ", from: 2026-01-01, to: 2027-01-01}\n  approval:\n    rules:\n      - {name: a, environments: [" +
+                           longname + "], approvers: {tokens: [t]}}\n";
+  const LoadResult loaded = load_policy_string(text, "long.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.report();
+  Proposal p;
+  p.namespace_ = "prod";
+  p.target = "web";
+  p.action = "scale";
+  p.current_replicas = 2;
+  p.desired_replicas = 3;
+  Context c;
+  c.now = std::chrono::system_clock::time_point(std::chrono::seconds(1772618400));
+  for (const std::string& env : {std::string("prod"), longname}) {
+    p.environment = env;
+    const Evaluation fast = loaded.engine->evaluate(p, c);
+    EXPECT_EQ(describe(fast), describe(reference::evaluate(loaded.engine->documents(), p, c)));
+    std::size_t longest = 0;
+    for (const RuleResult& r : fast.rules) longest = std::max(longest, r.reason.size());
+    EXPECT_GT(longest, 700u);  // past the 480-byte buffer
+  }
+}
+
 }  // namespace
 }  // namespace opspilot::policies

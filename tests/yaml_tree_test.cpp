@@ -27,7 +27,7 @@ std::string where(const Node& n) {
 void dump(const Node& n, int depth, std::string& out) {
   static const char* kinds[] = {"null", "scalar", "map", "list"};
   out += std::string(static_cast<std::size_t>(depth) * 2, ' ') + kinds[static_cast<int>(n.kind())] + " " + where(n);
-  if (n.IsScalar()) out += " \"" + n.Scalar() + "\"";
+  if (n.IsScalar()) out += " \"" + std::string(n.Scalar()) + "\"";
   out += "\n";
   if (depth > 40) return;  // an alias cycle (only yaml-cpp makes them)
   if (n.IsSequence())
@@ -107,62 +107,65 @@ TEST(YamlTree, TheSubsetReadsThePolicyFilesWeShipAndBenchmark) {
   EXPECT_TRUE(agrees(std::string(kBenchDocument) + kBenchDocument));
 }
 
+// Each is read by the subset (then checked against yaml-cpp) or left to yaml-cpp; the flag says
+// which, so a change in coverage is noticed. They also seed the mutations below.
+const std::vector<std::pair<std::string, bool>> kCases{
+    {"", true},
+    {"# only a comment\n", true},
+    {"---\n", true},
+    {"---\n---\n", true},
+    {"a: 1\n---\n", true},
+    {"--- # c\na: 1\n...\n", false},
+    {"a: 1\nb:\n  c: 2\n  d: [x, 'y', \"z\"]\n", true},
+    {"  a: 1\n  b: 2\n", true},
+    {"a:\n- 1\n- 2\nb: 3\n", true},
+    {"a:\n  - x: 1\n    y: 2\n  - z\n", true},
+    {"- a\n- b: c\n  d: e\n-   f: g\n", true},
+    {"a: ~\nb: null\nc: Null\nd: NULL\ne: 'null'\nnull: 1\n", true},
+    {"a: b # comment\nc: 'd # not a comment'\ne: f#g\n", true},
+    {"a: 'it''s'\nb: \"q\"\n", true},
+    {"a: \"esc\\n\"\n", false},
+    {"a: {b: [1, {c: d}], e: {}}\nf: []\n", true},
+    {"a: [1, 2,]\n", false},
+    {"a: [1,\n  2]\n", false},
+    {"a: |\n  text\n", false},
+    {"a: >-\n  text\n", false},
+    {"a: &x 1\nb: *x\n", false},
+    {"a: !!str 1\n", false},
+    {"a:\n", false},
+    {"a:\nb: 1\n", false},
+    {"- \n- a\n", false},
+    {"a: b\n  c\n", false},
+    {"a: b: c\n", false},
+    {"a : b\n", false},
+    {"? a\n: b\n", false},
+    {"a:\tb\n", false},
+    {"a: b\r\n", false},
+    {"a: caf\xc3\xa9 # \xe2\x80\x94 comment\nb: [\xe2\x80\x94, '\xc3\xa9', x]\nc: {\xc3\xa9: z}\n", true},
+    {"\xef\xbb\xbf" "a: 1\n", false},
+    {"\xff\xfe" "a: 1\n", false},
+    {"a: 08:00\nb: http://x/y\nc: -5\nd: 0 16 * * fri\n", true},
+    {"a: [08:00, -1, a:b]\n", true},
+    {"a: [b?c]\n", false},
+    {"a: {b: c:d}\n", true},
+    {"%YAML 1.2\n---\na: 1\n", false},
+    {"a: 1\nb: 2\n---\nc: 3\n", true},
+    {"a: 1\n- b\n", false},
+    {"[a, b]\n", false},
+    {"plain\n", false},
+    {"a: 1\n  # indented comment\nb: 2\n", true},
+    {"a:\n  b: 1\n c: 2\n", false},
+    {"'quoted key': 1\n\"other\": 2\n", true},
+    {"a: 1\na: 2\n", true},
+    {",\n", false},
+};
+
 TEST(YamlTree, EdgeCasesEitherAgreeOrGoToYamlCpp) {
-  // Each is read by the subset (then checked against yaml-cpp) or left to yaml-cpp; `accepted`
-  // says which, so a change in coverage is noticed.
-  const std::vector<std::pair<std::string, bool>> cases{
-      {"", true},
-      {"# only a comment\n", true},
-      {"---\n", true},
-      {"---\n---\n", true},
-      {"a: 1\n---\n", true},
-      {"--- # c\na: 1\n...\n", false},
-      {"a: 1\nb:\n  c: 2\n  d: [x, 'y', \"z\"]\n", true},
-      {"  a: 1\n  b: 2\n", true},
-      {"a:\n- 1\n- 2\nb: 3\n", true},
-      {"a:\n  - x: 1\n    y: 2\n  - z\n", true},
-      {"- a\n- b: c\n  d: e\n-   f: g\n", true},
-      {"a: ~\nb: null\nc: Null\nd: NULL\ne: 'null'\nnull: 1\n", true},
-      {"a: b # comment\nc: 'd # not a comment'\ne: f#g\n", true},
-      {"a: 'it''s'\nb: \"q\"\n", true},
-      {"a: \"esc\\n\"\n", false},
-      {"a: {b: [1, {c: d}], e: {}}\nf: []\n", true},
-      {"a: [1, 2,]\n", false},
-      {"a: [1,\n  2]\n", false},
-      {"a: |\n  text\n", false},
-      {"a: >-\n  text\n", false},
-      {"a: &x 1\nb: *x\n", false},
-      {"a: !!str 1\n", false},
-      {"a:\n", false},
-      {"a:\nb: 1\n", false},
-      {"- \n- a\n", false},
-      {"a: b\n  c\n", false},
-      {"a: b: c\n", false},
-      {"a : b\n", false},
-      {"? a\n: b\n", false},
-      {"a:\tb\n", false},
-      {"a: b\r\n", false},
-      {"a: caf\xc3\xa9\n", false},
-      {"a: 08:00\nb: http://x/y\nc: -5\nd: 0 16 * * fri\n", true},
-      {"a: [08:00, -1, a:b]\n", true},
-      {"a: [b?c]\n", false},
-      {"a: {b: c:d}\n", true},
-      {"%YAML 1.2\n---\na: 1\n", false},
-      {"a: 1\nb: 2\n---\nc: 3\n", true},
-      {"a: 1\n- b\n", false},
-      {"[a, b]\n", false},
-      {"plain\n", false},
-      {"a: 1\n  # indented comment\nb: 2\n", true},
-      {"a:\n  b: 1\n c: 2\n", false},
-      {"'quoted key': 1\n\"other\": 2\n", true},
-      {"a: 1\na: 2\n", true},
-      {",\n", false},
-  };
-  for (const auto& [text, accepted] : cases) EXPECT_EQ(agrees(text), accepted) << text;
+  for (const auto& [text, accepted] : kCases) EXPECT_EQ(agrees(text), accepted) << text;
 }
 
 std::string mutate(std::string s, std::mt19937_64& rng, const std::vector<std::string>& pool) {
-  static const std::string kSignificant = ":-{}[],#&*!|>'\"%@`\n ?0123456789~";
+  static const std::string kSignificant = ":-{}[],#&*!|>'\"%@`\n ?0123456789~\xc3\xa9\xe2\x80\x94\xef\xbb\xbf\xc2\x85\xe2\x80\xa8";
   const int edits = 1 + static_cast<int>(rng() % 3);
   for (int i = 0; i < edits && !s.empty(); ++i) {
     const std::size_t at = rng() % s.size();
@@ -191,6 +194,8 @@ TEST(YamlTree, MutationsAgreeWheneverTheSubsetAcceptsThem) {
   const long n = env ? std::atol(env) : 2500;
   std::vector<std::string> pool = bundled();
   pool.push_back(kBenchDocument);
+  for (const auto& c : kCases)
+    if (!c.first.empty()) pool.push_back(c.first);
   const char* seed = std::getenv("OPSPILOT_YAML_SEED");
   std::mt19937_64 rng(seed ? std::strtoull(seed, nullptr, 10) : 20260305);
   long accepted = 0;
