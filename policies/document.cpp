@@ -59,23 +59,19 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
+bool Selector::matches_labels_and_environment(const Proposal& p) const {
+  for (const auto& [k, v] : labels) {
+    const auto it = p.labels.find(k);
+    if (it == p.labels.end() || it->second != v) return false;
+  }
+  return environments.empty() || std::find(environments.begin(), environments.end(), p.environment) != environments.end();
+}
+
 bool PolicyDocument::selects(const Proposal& p) const {
   if (targets.empty()) return true;
   for (const Selector& s : targets) {
     if (!glob_match(s.namespace_, p.namespace_) || !glob_match(s.name, p.target)) continue;
-    bool labels_ok = true;
-    for (const auto& [k, v] : s.labels) {
-      const auto it = p.labels.find(k);
-      if (it == p.labels.end() || it->second != v) {
-        labels_ok = false;
-        break;
-      }
-    }
-    if (!labels_ok) continue;
-    if (!s.environments.empty() &&
-        std::find(s.environments.begin(), s.environments.end(), p.environment) == s.environments.end())
-      continue;
-    return true;
+    if (s.matches_labels_and_environment(p)) return true;
   }
   return false;
 }

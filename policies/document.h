@@ -57,6 +57,9 @@ struct Selector {
   std::map<std::string, std::string> labels;  // all must be equal
   std::vector<std::string> environments;      // empty = any
   SourcePos pos;
+
+  /// The labels and environment match (the namespace and name globs are checked by the caller).
+  bool matches_labels_and_environment(const Proposal& p) const;
 };
 
 struct Bounds {

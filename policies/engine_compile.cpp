@@ -21,20 +21,7 @@ bool selects(const CompiledDocument& c, const Proposal& p) {
   if (c.selectors.empty()) return true;
   for (const CompiledSelector& cs : c.selectors) {
     if (!cs.namespace_.matches(p.namespace_) || !cs.name.matches(p.target)) continue;
-    const Selector& s = *cs.source;
-    bool labels_ok = true;
-    for (const auto& [k, v] : s.labels) {
-      const auto it = p.labels.find(k);
-      if (it == p.labels.end() || it->second != v) {
-        labels_ok = false;
-        break;
-      }
-    }
-    if (!labels_ok) continue;
-    if (!s.environments.empty() &&
-        std::find(s.environments.begin(), s.environments.end(), p.environment) == s.environments.end())
-      continue;
-    return true;
+    if (cs.source->matches_labels_and_environment(p)) return true;
   }
   return false;
 }

@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include "tests/test_support.h"
 #include "policies/engine.h"
 #include "policies/loader.h"
 #include "policies/table_tests.h"
@@ -21,17 +22,6 @@
 namespace opspilot::policies {
 namespace {
 
-std::vector<std::string> seeds() {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(OPSPILOT_SOURCE_DIR) + "/policies/examples")) {
-    std::ifstream in(e.path());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out.push_back(ss.str());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::string mutate(std::string s, std::mt19937_64& rng, const std::vector<std::string>& pool) {
   static const std::string kSignificant = ":-{}[],#&*!|>'\"%@`\n \t?0123456789";
@@ -78,7 +68,7 @@ TEST(PolicyFuzzSmoke, CommasWhereYamlAllowsThemStillLoad) {
 }
 
 TEST(PolicyFuzzSmoke, EightThousandMutationsNeverCrashOrHang) {
-  const auto pool = seeds();
+  const auto pool = opspilot::test::bundled_policy_texts();
   ASSERT_GE(pool.size(), 4u);
   std::mt19937_64 rng(20260304);
   Proposal p;

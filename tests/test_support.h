@@ -3,8 +3,11 @@
 // processes (real servers: the sandbox, Prometheus, the opspilot binary) and HTTP probes.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -62,6 +65,22 @@ bool wait_for_http(const std::string& url, std::chrono::milliseconds timeout);
 
 /// Runs a shell command, returning its exit code and capturing stdout+stderr into `output`.
 int run_command(const std::string& command, std::string* output);
+
+#ifdef OPSPILOT_SOURCE_DIR
+/// The text of every file in policies/examples/, sorted (seeds for the policy fuzz and parser
+/// tests). Inline: OPSPILOT_SOURCE_DIR is defined for the test binaries, not this library.
+inline std::vector<std::string> bundled_policy_texts() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(OPSPILOT_SOURCE_DIR) + "/policies/examples")) {
+    std::ifstream in(e.path());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+#endif
 
 /// Path of an executable found on PATH, or empty.
 std::string find_program(const std::string& name);

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "tests/test_support.h"
 #include "policies/yaml_tree.h"
 
 namespace opspilot::policies::yaml {
@@ -63,17 +64,6 @@ bool agrees(const std::string& text) {
   return true;
 }
 
-std::vector<std::string> bundled() {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(OPSPILOT_SOURCE_DIR) + "/policies/examples")) {
-    std::ifstream in(e.path());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out.push_back(ss.str());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // The document bench/policy_bench.cpp loads 1,200 of.
 const char* kBenchDocument = R"(apiVersion: opspilot.dev/v1
@@ -102,7 +92,7 @@ spec:
 )";
 
 TEST(YamlTree, TheSubsetReadsThePolicyFilesWeShipAndBenchmark) {
-  for (const std::string& text : bundled()) EXPECT_TRUE(agrees(text)) << "outside the subset:\n" << text;
+  for (const std::string& text : opspilot::test::bundled_policy_texts()) EXPECT_TRUE(agrees(text)) << "outside the subset:\n" << text;
   EXPECT_TRUE(agrees(kBenchDocument));
   EXPECT_TRUE(agrees(std::string(kBenchDocument) + kBenchDocument));
 }
@@ -192,7 +182,7 @@ TEST(YamlTree, MutationsAgreeWheneverTheSubsetAcceptsThem) {
   // text too); OPSPILOT_YAML_MUTATIONS=1000000 (and OPSPILOT_YAML_SEED=n) runs a longer hunt.
   const char* env = std::getenv("OPSPILOT_YAML_MUTATIONS");
   const long n = env ? std::atol(env) : 2500;
-  std::vector<std::string> pool = bundled();
+  std::vector<std::string> pool = opspilot::test::bundled_policy_texts();
   pool.push_back(kBenchDocument);
   for (const auto& c : kCases)
     if (!c.first.empty()) pool.push_back(c.first);
