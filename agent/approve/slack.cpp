@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "actuators/common/hmac.h"
+#include "agent/server/http_server.h"
 
 namespace opspilot::agent::slack {
 namespace {
@@ -164,32 +165,7 @@ SignatureCheck verify_request(std::string_view signing_secret, std::string_view 
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte.
-std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
+std::optional<std::string> form_decode(std::string_view s) { return agent::form_decode(s, true); }
 
 const json* member(const json& o, const char* key) {
   if (!o.is_object()) return nullptr;

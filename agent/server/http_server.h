@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,10 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+/// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte. A malformed escape is
+/// kept as written (as browsers and curl do), or with `strict` makes the result nullopt.
+std::optional<std::string> form_decode(std::string_view s, bool strict);
 
 /// {"error": message} with the given status, the shape every error of the server has.
 Response json_error(int status, std::string_view message);

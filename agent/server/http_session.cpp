@@ -19,6 +19,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+}  // namespace opspilot::agent::http_detail
+
+namespace opspilot::agent {
 namespace {
 
 int hex_value(char c) {
@@ -28,9 +31,9 @@ int hex_value(char c) {
   return -1;
 }
 
-// Form-style decoding: '+' is a space, %XX a byte; a malformed escape is kept as written rather
-// than rejected, as browsers and curl do.
-std::string url_decode(std::string_view s) {
+}  // namespace
+
+std::optional<std::string> form_decode(std::string_view s, bool strict) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -39,12 +42,22 @@ std::string url_decode(std::string_view s) {
     } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
+    } else if (s[i] == '%' && strict) {
+      return std::nullopt;
     } else {
       out += s[i];
     }
   }
   return out;
 }
+
+}  // namespace opspilot::agent
+
+namespace opspilot::agent::http_detail {
+
+namespace {
+
+std::string url_decode(std::string_view s) { return *form_decode(s, false); }
 
 std::map<std::string, std::string> parse_query(std::string_view qs) {
   std::map<std::string, std::string> out;
