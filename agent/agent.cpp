@@ -124,12 +124,7 @@ void Agent::restore_from_journal() {
       const bool acted = d.state == DecisionState::Applied || d.state == DecisionState::Verified ||
                          d.state == DecisionState::Acting || (d.state == DecisionState::Failed && !d.calls.empty());
       if (!acted || d.action == "hold" || d.created < since) continue;
-      policies::ActionRecord r;
-      r.at = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(d.created.time_since_epoch()));
-      r.kind = d.action != "scale" ? d.action : d.desired_replicas > d.current_replicas ? "scale_up" : "scale_down";
-      if (d.action == "restart") r.pods = d.current_replicas;
-      ts->history.push_back(std::move(r));
+      ts->history.push_back(action_record(d, d.created));
     }
   }
   // Decisions that were acting or applied when the agent stopped resume verification. One that

@@ -11,12 +11,6 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 }  // namespace
 
 std::string Approver::label() const {
@@ -56,14 +50,14 @@ std::string ApprovalBook::refusal(const ApprovalEntry& e, const Approver& who, b
   const ApprovalInfo& a = e.info;
   if (who.kind == "token") {
     if (!who.namespaces.empty() && !contains(who.namespaces, e.namespace_))
-      return "token \"" + who.id + "\" may act on namespaces " + join(who.namespaces) + ", not \"" +
+      return "token \"" + who.id + "\" may act on namespaces " + join_names(who.namespaces) + ", not \"" +
              e.namespace_ + "\"";
     if (veto) return "";  // a veto needs no place among the approvers
     const bool anyone = a.slack_users.empty() && a.slack_groups.empty() && a.tokens.empty();
     if (anyone || contains(a.tokens, who.id)) return "";
     return "token \"" + who.id + "\" is not among the approvers of " + e.id +
            (a.tokens.empty() ? std::string(" (the policy names no API tokens: approve it in Slack)")
-                             : " (tokens: " + join(a.tokens) + ")");
+                             : " (tokens: " + join_names(a.tokens) + ")");
   }
   if (who.kind == "slack") {
     const bool anyone = a.slack_users.empty() && a.slack_groups.empty() && a.tokens.empty();
@@ -81,8 +75,8 @@ std::string ApprovalBook::refusal(const ApprovalEntry& e, const Approver& who, b
     }
     std::string why = "Slack user " + who.label().substr(6) + " is not among the approvers of " + e.id;
     std::string names;
-    if (!a.slack_users.empty()) names += "users " + join(a.slack_users);
-    if (!a.slack_groups.empty()) names += (names.empty() ? "" : "; ") + std::string("groups ") + join(a.slack_groups);
+    if (!a.slack_users.empty()) names += "users " + join_names(a.slack_users);
+    if (!a.slack_groups.empty()) names += (names.empty() ? "" : "; ") + std::string("groups ") + join_names(a.slack_groups);
     if (names.empty()) names = "the policy names only API tokens";
     why += " (" + names + ")";
     if (!lookup_errors.empty()) why += "; group lookup failed: " + lookup_errors;

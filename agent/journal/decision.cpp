@@ -164,6 +164,12 @@ bool is_terminal(DecisionState s) {
          s == DecisionState::Verified || s == DecisionState::Failed || s == DecisionState::Superseded;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& x : names) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
 json to_json(const ApprovalInfo& a) {
   json j = {{"status", a.status},
             {"requested", format_rfc3339_ms(a.requested)},

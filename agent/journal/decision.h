@@ -145,6 +145,9 @@ nlohmann::json to_json(const ApprovalInfo& a);
 /// Lenient: missing fields keep their defaults. Returns false and sets `error` on a wrong type.
 bool from_json(const nlohmann::json& j, Decision& d, std::string* error);
 
+/// "a, b, c": how records and messages list rules, approvers and namespaces.
+std::string join_names(const std::vector<std::string>& names);
+
 /// A short one-line summary ("scale checkout 3 -> 5: allowed, applied").
 std::string summarize(const Decision& d);
 /// The whole record in words, for `opspilot explain`.

@@ -18,12 +18,6 @@ namespace {
 using journal_detail::cat;
 using journal_detail::shorten;
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 std::string_view or_else(const std::string& s, std::string_view fallback) {
   return s.empty() ? fallback : std::string_view(s);
 }
@@ -200,10 +194,10 @@ std::string explain(const Decision& d) {
   line({"Approval:"});
   const ApprovalInfo& a = d.approval;
   if (a.asked()) {
-    std::string who = join(a.slack_users);
+    std::string who = join_names(a.slack_users);
     for (const auto* list : {&a.slack_groups, &a.tokens})
-      if (!list->empty()) who += (who.empty() ? "" : ", ") + join(*list);
-    line({"  asked by ", a.rules.empty() ? std::string("policy") : join(a.rules), " at ",
+      if (!list->empty()) who += (who.empty() ? "" : ", ") + join_names(*list);
+    line({"  asked by ", a.rules.empty() ? std::string("policy") : join_names(a.rules), " at ",
           format_rfc3339_ms(a.requested), "; expires ", format_rfc3339_ms(a.expires),
           " (then ", a.on_expiry, "); approvers: ", or_else(who, "any approver token")});
     if (a.status == "pending")

@@ -11,17 +11,6 @@
 namespace opspilot::agent {
 namespace {
 
-std::chrono::system_clock::time_point to_sys(TimePoint t) {
-  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      t.time_since_epoch()));
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 std::string rules_with(const policies::Evaluation& ev, policies::Verdict v) {
   std::string out;
   for (const auto& r : ev.rules)
@@ -58,7 +47,7 @@ policies::Proposal Reconciler::proposal_for(const TargetState& ts, const Decisio
 policies::Context Reconciler::policy_context(const TargetState& ts, const Decision& d, const Observation& obs,
                                              TimePoint now) const {
   policies::Context ctx;
-  ctx.now = to_sys(now);
+  ctx.now = now;
   double oldest = 0;
   for (const auto& os : d.observed)
     if (os.status == "ok") oldest = std::max(oldest, os.age_seconds);
@@ -69,8 +58,8 @@ policies::Context Reconciler::policy_context(const TargetState& ts, const Decisi
     const SignalValue* s = obs.get(role);
     if (s && !s->ok()) ctx.data_complete = false;
   }
-  if (ts.last_scale_up) ctx.last_scale_up = to_sys(*ts.last_scale_up);
-  if (ts.last_scale_down) ctx.last_scale_down = to_sys(*ts.last_scale_down);
+  if (ts.last_scale_up) ctx.last_scale_up = *ts.last_scale_up;
+  if (ts.last_scale_down) ctx.last_scale_down = *ts.last_scale_down;
   ctx.history.assign(ts.history.begin(), ts.history.end());
   ctx.error_budget_burn_rate = d.incident.burn_rate;
   const ForecastAccuracy& acc = d.prediction.accuracy;
@@ -99,19 +88,21 @@ policies::Evaluation Reconciler::check(const TargetState& ts, const policies::Pr
   return ev;
 }
 
-void Reconciler::remember_action(TargetState& ts, const Decision& d, TimePoint now) {
+policies::ActionRecord action_record(const Decision& d, TimePoint at) {
   policies::ActionRecord r;
-  r.at = to_sys(now);
-  if (d.action == "scale") {
-    const bool up = d.desired_replicas > d.current_replicas;
-    (up ? ts.last_scale_up : ts.last_scale_down) = now;
-    r.kind = up ? "scale_up" : "scale_down";
-  } else {
-    r.kind = d.action;
-    if (d.action == "restart") r.pods = d.current_replicas;
-  }
-  ts.history.push_back(std::move(r));
-  const auto horizon = to_sys(now) - kHistoryWindow;
+  r.at = at;
+  r.kind = d.action != "scale"                         ? d.action
+           : d.desired_replicas > d.current_replicas ? "scale_up"
+                                                     : "scale_down";
+  if (d.action == "restart") r.pods = d.current_replicas;
+  return r;
+}
+
+void Reconciler::remember_action(TargetState& ts, const Decision& d, TimePoint now) {
+  ts.history.push_back(action_record(d, now));
+  if (ts.history.back().kind == "scale_up") ts.last_scale_up = now;
+  if (ts.history.back().kind == "scale_down") ts.last_scale_down = now;
+  const std::chrono::system_clock::time_point horizon = now - kHistoryWindow;
   while (!ts.history.empty() && (ts.history.front().at < horizon || ts.history.size() > kHistoryMax))
     ts.history.pop_front();
 }
@@ -268,7 +259,7 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
       if (std::find(a.rules.begin(), a.rules.end(), r) == a.rules.end()) fresh.push_back(r);
     if (!fresh.empty()) {
       p.state = DecisionState::Superseded;
-      p.outcome = by + ", but at execution approval rules the approver did not see apply: " + join(fresh);
+      p.outcome = by + ", but at execution approval rules the approver did not see apply: " + join_names(fresh);
       settle_pending(ts, now);
       decide_and_act(ts, d, obs, now);
       return;

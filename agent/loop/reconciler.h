@@ -40,6 +40,8 @@ struct Stages {
 
 /// The action a decision asks the actuator for (its id is the idempotency key).
 actuators::Action to_action(const Decision& d);
+/// The decision as the policies' action history records it (scale_up, scale_down, restart, ...).
+policies::ActionRecord action_record(const Decision& d, TimePoint at);
 
 /// Thread-safety: tick() for different TargetStates may run concurrently (each on its strand);
 /// the shared stages are thread-safe.
