@@ -35,7 +35,7 @@ $(BUILD_REL)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_REL) -DCMAKE_BUILD_TYPE=Release -DOPSPILOT_TESTS=OFF
 
 build: deps $(BUILD_REL)/CMakeCache.txt
-	cmake --build $(BUILD_REL) -j $(JOBS) --target opspilot opspilot-sandbox
+	cmake --build $(BUILD_REL) -j $(JOBS) --target opspilot opspilot-sandbox opspilot-k8s-sim
 
 $(BUILD_TEST)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1" -DOPSPILOT_SANITIZE=ON

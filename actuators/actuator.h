@@ -28,6 +28,12 @@ struct Action {
   int replicas = 0;         // Scale: the desired count
   int from_replicas = 0;    // Scale: the count the decision saw
   std::map<std::string, std::string> params;
+
+  /// params[key], or "" when absent.
+  std::string param(const std::string& key) const {
+    auto it = params.find(key);
+    return it == params.end() ? std::string() : it->second;
+  }
 };
 
 /// One API call an actuator makes or would make: enough to repeat it by hand.

@@ -1,7 +1,9 @@
 #include <mutex>
 
 #include "actuators/actuator.h"
+#include "actuators/aws/asg_actuator.h"
 #include "actuators/dryrun/dryrun_actuator.h"
+#include "actuators/kubernetes/kubernetes_actuator.h"
 #include "actuators/webhook/webhook_actuator.h"
 
 namespace opspilot::actuators {
@@ -49,6 +51,8 @@ void register_builtin_actuators() {
     auto& r = ActuatorRegistry::instance();
     r.add("dry-run", [](const ActuatorSettings& s) { return std::make_unique<DryRunActuator>(s); });
     r.add("webhook", [](const ActuatorSettings& s) { return std::make_unique<WebhookActuator>(s); });
+    r.add("aws-asg", [](const ActuatorSettings& s) { return std::make_unique<aws::AsgActuator>(s); });
+    r.add("kubernetes", [](const ActuatorSettings& s) { return std::make_unique<KubernetesActuator>(s); });
   });
 }
 

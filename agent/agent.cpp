@@ -4,12 +4,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
 #include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "agent/approve/approval_book.h"
 #include "agent/approve/slack.h"
 #include "agent/approve/slack_notifier.h"
+#include "agent/leader/lease_elector.h"
 #include "agent/loop/loop.h"
 #include "agent/server/auth.h"
 #include "agent/server/http_server.h"
@@ -93,11 +97,13 @@ bool Agent::init(std::string* error) {
   for (const auto& t : config_.targets)
     targets_.push_back(std::make_unique<TargetState>(t, config_.stale_after));
   metrics_.targets.Set(static_cast<double>(targets_.size()));
+  if (!init_leader_election(error)) return false;
   restore_from_journal();
 
   Stages stages{clock_.get(), source_.get(),   store_.get(),   predictor_.get(),
                 actuator_.get(), journal_.get(), &metrics_, timeline_.get(),
                 policy_set_.get(), approvals_.get(), notifier_.get()};
+  if (elector_) stages.may_act = [this] { return is_leader(); };
   reconciler_ = std::make_unique<Reconciler>(config_, stages);
   reconciler_->on_decision([this](const Decision& d) {
     if (options_.on_decision) options_.on_decision(d);
@@ -134,6 +140,14 @@ void Agent::restore_from_journal() {
     for (auto& ts : targets_) {
       if (ts->spec.name != d.target) continue;
       Decision f = d;
+      if (f.state == DecisionState::Acting && config_.mode == Mode::Active && !is_leader()) {
+        // Another replica leads now and decides afresh; acting here could act twice.
+        f.state = DecisionState::Failed;
+        f.error = "the agent restarted as a standby replica before this action was confirmed; the leader decides anew";
+        f.updated = clock_->now();
+        journal_->append(f);
+        continue;
+      }
       if (f.state == DecisionState::Acting && config_.mode == Mode::Active) {
         const auto res = actuator_->apply(to_action(f));
         f.state = res.ok ? DecisionState::Applied : DecisionState::Failed;
@@ -155,6 +169,68 @@ void Agent::restore_from_journal() {
     }
   }
 }
+
+bool Agent::init_leader_election(std::string* error) {
+  const LeaderElectionSpec& le = config_.leader_election;
+  metrics_.leader.Set(1);
+  if (!le.enabled) return true;
+  actuators::kube::KubeConfigOptions ko;
+  ko.kubeconfig = le.kubeconfig;
+  ko.context = le.context;
+  std::string err;
+  auto kc = actuators::kube::load_kube_config(ko, &err);
+  if (!kc) {
+    if (error) *error = "leader_election: " + err;
+    return false;
+  }
+  // A round must end well inside renew_deadline: two quick tries, a short timeout.
+  actuators::RetryPolicy retry;
+  retry.attempts = 2;
+  retry.base = std::chrono::milliseconds(100);
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(le.renew_deadline / 3);
+  auto client = std::make_shared<actuators::kube::KubeClient>(std::move(*kc), retry, timeout);
+  LeaseElectorOptions o;
+  o.namespace_ = le.namespace_;
+  o.name = le.name;
+  o.identity = le.identity;
+  if (o.identity.empty()) {
+    if (const char* pod = std::getenv("POD_NAME"); pod && *pod) {
+      o.identity = pod;
+    } else {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      o.identity = std::string(host) + "_" + std::to_string(::getpid());
+    }
+  }
+  o.lease_duration = le.lease_duration;
+  o.renew_deadline = le.renew_deadline;
+  o.retry_period = le.retry_period;
+  if (const std::string bad = validate(o); !bad.empty()) {
+    if (error) *error = "leader_election: " + bad;
+    return false;
+  }
+  lease_clock_ = std::make_shared<SystemClock>();
+  elector_ = std::make_unique<LeaseElector>(o, client, lease_clock_.get());
+  metrics_.leader.Set(0);
+  election_round();  // so a replica that can lead at once does, before its first tick
+  return true;
+}
+
+void Agent::election_round() {
+  const LeaseRound r = elector_->try_acquire_or_renew();
+  const bool leader = elector_->is_leader();
+  metrics_.leader.Set(leader ? 1 : 0);
+  const auto& o = elector_->options();
+  if (leader != was_leader_.exchange(leader)) {
+    metrics_.leader_transitions.Increment();
+    std::cerr << "opspilot: " << o.identity << (leader ? " is now the leader" : " is no longer the leader")
+              << " (lease " << elector_->lease_ref() << ")\n";
+  }
+  if (r.outcome == LeaseOutcome::error || r.outcome == LeaseOutcome::lost_race)
+    std::cerr << "opspilot: leader election (lease " << elector_->lease_ref() << "): " << r.message << "\n";
+}
+
+bool Agent::is_leader() const { return !elector_ || elector_->is_leader(); }
 
 std::vector<Decision> Agent::tick_all() {
   std::vector<Decision> out;
@@ -236,12 +312,39 @@ int Agent::run() {
   // Staged shutdown: stop scheduling ticks, let running ticks finish (their decisions are
   // journaled durably as they go), then stop serving and let the io threads drain.
   std::atomic<bool> shutting_down{false};
+  // Leader election rounds run on their own thread: each is a blocking API call.
+  std::mutex lease_mu;
+  std::condition_variable lease_cv;
+  bool lease_stop = false;
+  std::thread lease_thread;
+  if (elector_) {
+    lease_thread = std::thread([&] {
+      std::unique_lock lock(lease_mu);
+      while (!lease_cv.wait_for(lock, elector_->next_delay(), [&] { return lease_stop; })) {
+        lock.unlock();
+        election_round();
+        lock.lock();
+      }
+    });
+  }
   std::thread stopper;  // runs the staged shutdown off the io threads; joined before returning
   auto shutdown = [&] {
     if (shutting_down.exchange(true)) return;
     stopper = std::thread([&] {
       loop.stop();
       loop.wait_idle(std::chrono::seconds(30));
+      // Nothing acts any more: hand the lease over at once instead of after its expiry.
+      if (lease_thread.joinable()) {
+        {
+          std::lock_guard lock(lease_mu);
+          lease_stop = true;
+        }
+        lease_cv.notify_all();
+        lease_thread.join();
+        if (elector_->is_leader() && elector_->release())
+          std::cerr << "opspilot: released the leader lease " << elector_->lease_ref() << "\n";
+        metrics_.leader.Set(0);
+      }
       if (server) server->stop(std::chrono::seconds(5));
       work.reset();
       io.stop();

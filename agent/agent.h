@@ -30,6 +30,7 @@ class PrerenderedMetrics;
 class ApprovalBook;
 class ApprovalNotifier;
 class ApiAuth;
+class LeaseElector;
 namespace slack {
 class SlackClient;
 class ReplayGuard;
@@ -79,9 +80,15 @@ class Agent {
   unsigned short http_port() const { return http_port_.load(); }
   /// The status document served at /api/v1/status.
   std::string status_json() const;
+  /// Whether this replica may act: it holds the leader lease, or leader election is off.
+  bool is_leader() const;
 
  private:
   void restore_from_journal();
+  /// Builds the Lease elector (leader_election.enabled) and runs its first round.
+  bool init_leader_election(std::string* error);
+  /// One election round; logs and counts changes of leadership.
+  void election_round();
   void install_routes(HttpServer& server);
   void install_approval_routes(HttpServer& server);  // server/approvals_api.cpp
   /// Readiness, source and series-store counters, refreshed after ticks.
@@ -105,6 +112,9 @@ class Agent {
   std::unique_ptr<ApprovalNotifier> notifier_;
   std::unique_ptr<slack::ReplayGuard> replay_guard_;
   std::unique_ptr<ApiAuth> auth_;
+  std::unique_ptr<LeaseElector> elector_;
+  std::shared_ptr<Clock> lease_clock_;  // leases run on real time, whatever the loop's clock
+  std::atomic<bool> was_leader_{false};
   std::unique_ptr<PrerenderedMetrics> prerendered_;  // /metrics text, re-rendered off the request path
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};

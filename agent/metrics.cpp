@@ -54,6 +54,8 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
       ready(prometheus::BuildGauge().Name("opspilot_ready").Help("1 once the first observation succeeded").Register(*r).Add({})),
       targets(prometheus::BuildGauge().Name("opspilot_targets").Help("Targets managed").Register(*r).Add({})),
       in_flight_actions(prometheus::BuildGauge().Name("opspilot_in_flight_actions").Help("Actions applied and not yet verified").Register(*r).Add({})),
+      leader(prometheus::BuildGauge().Name("opspilot_leader").Help("1 while this replica may act: it holds the leader lease, or leader election is off").Register(*r).Add({})),
+      leader_transitions(prometheus::BuildCounter().Name("opspilot_leader_transitions_total").Help("Times this replica became or stopped being the leader").Register(*r).Add({})),
       approvals_pending(prometheus::BuildGauge().Name("opspilot_approvals_pending").Help("Approval requests waiting for a human").Register(*r).Add({})),
       policy_generation(prometheus::BuildGauge().Name("opspilot_policy_generation").Help("Version of the policies in force (0 = none loaded)").Register(*r).Add({})),
       policy_rules(prometheus::BuildGauge().Name("opspilot_policy_rules").Help("Policy rules in force").Register(*r).Add({})),

@@ -69,6 +69,8 @@ class AgentMetrics {
   prometheus::Gauge& ready;
   prometheus::Gauge& targets;
   prometheus::Gauge& in_flight_actions;
+  prometheus::Gauge& leader;                 // 1 while this replica holds the leader lease (or runs alone)
+  prometheus::Counter& leader_transitions;   // times this replica became or stopped being leader
   prometheus::Gauge& approvals_pending;
   prometheus::Gauge& policy_generation;      // the policy version in force (0 = none)
   prometheus::Gauge& policy_rules;           // rules in force

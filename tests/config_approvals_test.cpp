@@ -593,3 +593,52 @@ TEST(ValidateCli, AMissingPolicyPathIsAConfigErrorAndPoliciesAreNotRead) {
 
 }  // namespace
 }  // namespace opspilot::agent
+
+namespace opspilot::agent {
+namespace {
+
+TEST(ConfigLeaderElection, DefaultsOffAndASectionTurnsItOn) {
+  const LoadResult off = load_config_string(kTarget, "inline.yaml");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off.config.leader_election.enabled);
+
+  TempDir dir;
+  const LoadResult on = load_in(dir,
+      "leader_election: {namespace: shop, name: opspilot, identity: agent-a, lease_duration: 20s, "
+      "renew_deadline: 12s, retry_period: 3s, kubeconfig: kube/config, context: prod}\n" + kTarget);
+  ASSERT_TRUE(on.ok()) << (on.diagnostics.empty() ? "" : on.diagnostics[0].message);
+  const LeaderElectionSpec& le = on.config.leader_election;
+  EXPECT_TRUE(le.enabled);
+  EXPECT_EQ(le.namespace_, "shop");
+  EXPECT_EQ(le.identity, "agent-a");
+  EXPECT_EQ(le.lease_duration, std::chrono::seconds(20));
+  EXPECT_EQ(le.renew_deadline, std::chrono::seconds(12));
+  EXPECT_EQ(le.retry_period, std::chrono::seconds(3));
+  EXPECT_EQ(le.context, "prod");
+  EXPECT_EQ(le.kubeconfig, (dir.path() / "kube/config").lexically_normal().string()) << "relative to the config file";
+
+  const LoadResult disabled = load_config_string("leader_election: {enabled: false}\n" + kTarget, "inline.yaml");
+  ASSERT_TRUE(disabled.ok());
+  EXPECT_FALSE(disabled.config.leader_election.enabled);
+}
+
+TEST(ConfigLeaderElection, TimingsThatCouldLetTwoReplicasActAreRefused) {
+  const LoadResult r = load_config_string("leader_election: {lease_duration: 10s, renew_deadline: 10s}\n" + kTarget,
+                                          "inline.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.diagnostics[0].message.find("renew_deadline must be shorter than lease_duration"), std::string::npos)
+      << r.diagnostics[0].message;
+  EXPECT_EQ(r.diagnostics[0].line, 1);
+
+  const LoadResult retry = load_config_string("leader_election: {renew_deadline: 5s, retry_period: 5s}\n" + kTarget,
+                                              "inline.yaml");
+  ASSERT_FALSE(retry.ok());
+  EXPECT_NE(retry.diagnostics[0].message.find("retry_period"), std::string::npos) << retry.diagnostics[0].message;
+
+  const LoadResult typo = load_config_string("leader_election: {lease_durations: 10s}\n" + kTarget, "inline.yaml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.diagnostics[0].message.find("lease_duration"), std::string::npos) << "suggests the key";
+}
+
+}  // namespace
+}  // namespace opspilot::agent

@@ -102,7 +102,7 @@ TEST(ConfigLoader, TargetsMustBeAListOfMaps) {
 TEST(ConfigLoader, BadEnumsQuoteTheValueAndListTheAllowedOnes) {
   const LoadResult r = load(R"(
 mode: Active
-actuator: {type: kubernetes, url: http://x}
+actuator: {type: kubernets, url: http://x}
 targets:
   - name: web
     kind: Deploymnet
@@ -111,7 +111,7 @@ targets:
 )");
   expect_diag(r, 1, 7, DiagnosticCode::BadEnum, "mode", msg::bad_enum("mode", "Active", {"dry-run", "active"}));
   expect_diag(r, 2, 18, DiagnosticCode::BadEnum, "actuator.type",
-              msg::bad_enum("type", "kubernetes", {"dry-run", "webhook"}));
+              msg::bad_enum("type", "kubernets", {"dry-run", "webhook", "kubernetes", "aws-asg"}));
   expect_diag(r, 5, 11, DiagnosticCode::BadEnum, "targets[0].kind",
               msg::bad_enum("kind", "Deploymnet", {"Deployment", "StatefulSet", "AutoScalingGroup"}));
   EXPECT_EQ(msg::bad_enum("mode", "Active", {"dry-run", "active"}),

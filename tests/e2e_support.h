@@ -31,14 +31,14 @@ struct Sandbox {
   int port = 0;
   std::string base;
 
-  explicit Sandbox(double speed, const std::string& start = "2026-01-06T12:00:00Z") {
+  explicit Sandbox(double speed, const std::string& start = "2026-01-06T12:00:00Z",
+                   const std::vector<std::string>& extra_args = {}) {
     const std::string port_file = dir.file("port");
-    proc = std::make_unique<ChildProcess>(
-        OPSPILOT_SANDBOX_BIN,
-        std::vector<std::string>{"--config", std::string(OPSPILOT_SOURCE_DIR) + "/examples/sandbox/sandbox.yaml",
-                                 "--listen", "127.0.0.1:0", "--port-file", port_file, "--speed",
-                                 std::to_string(speed), "--start", start, "--seed", "3"},
-        dir.file("sandbox.log"));
+    std::vector<std::string> args{"--config", std::string(OPSPILOT_SOURCE_DIR) + "/examples/sandbox/sandbox.yaml",
+                                  "--listen", "127.0.0.1:0", "--port-file", port_file, "--speed",
+                                  std::to_string(speed), "--start", start, "--seed", "3"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    proc = std::make_unique<ChildProcess>(OPSPILOT_SANDBOX_BIN, args, dir.file("sandbox.log"));
     for (int i = 0; i < 200 && port == 0; ++i) {
       std::ifstream in(port_file);
       in >> port;

@@ -1,6 +1,8 @@
 // The generic webhook actuator against the real sandbox over HTTP.
 #include <gtest/gtest.h>
 
+#include "actuators/common/settings.h"
+#include "actuators/common/webhook_signature.h"
 #include "actuators/webhook/webhook_actuator.h"
 #include "tests/e2e_support.h"
 
@@ -77,4 +79,62 @@ TEST(WebhookActuator, BadSettingsAreRejectedAtConstruction) {
   EXPECT_NE(err.find("dry-run"), std::string::npos) << "lists the known backends: " << err;
   EXPECT_FALSE(ActuatorRegistry::instance().add("webhook", [](const ActuatorSettings&) { return nullptr; }))
       << "a name registers once";
+}
+
+TEST(WebhookActuator, SignsEachRequestAndAForgedOneIsRefused) {
+  TempDir secrets;
+  const std::string secret_file = secrets.write("webhook-secret", "s3cret-shared-with-the-receiver\n");
+  Sandbox sb(120, "2026-01-06T12:00:00Z", {"--webhook-secret-file", secret_file});
+  ASSERT_GT(sb.port, 0);
+  const std::string url = sb.base + "/api/v1/actions";
+
+  WebhookActuator signed_by_us({{"url", url}, {"secret_file", secret_file}});
+  auto r = signed_by_us.apply(scale_action("d-s1", "checkout", 6));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(sb.service("checkout")["replicas"], 6);
+
+  // The same request without a signature, or under another secret, is refused and changes nothing.
+  WebhookActuator unsigned_({{"url", url}});
+  r = unsigned_.apply(scale_action("d-s2", "checkout", 8));
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.retryable);
+  EXPECT_NE(r.error.find("401"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("missing X-Opspilot-Timestamp"), std::string::npos) << r.error;
+  ::setenv("OPSPILOT_TEST_WRONG_SECRET", "not-the-secret", 1);
+  WebhookActuator forged({{"url", url}, {"secret_env", "OPSPILOT_TEST_WRONG_SECRET"}});
+  r = forged.apply(scale_action("d-s3", "checkout", 8));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("signature mismatch"), std::string::npos) << r.error;
+  EXPECT_EQ(sb.service("checkout")["replicas"], 6);
+}
+
+TEST(WebhookSignature, BindsSecretTimeAndBody) {
+  const std::string sig = webhook_signature("k", 1767571200, "{\"a\":1}");
+  ASSERT_EQ(sig.size(), 3u + 64u);
+  EXPECT_EQ(sig.rfind("v1=", 0), 0u);
+  EXPECT_EQ(check_webhook_signature("k", "1767571200", sig, "{\"a\":1}", 1767571200 + 10), "");
+  EXPECT_NE(check_webhook_signature("k", "1767571200", sig, "{\"a\":2}", 1767571200), "") << "body altered";
+  EXPECT_NE(check_webhook_signature("k", "1767571201", sig, "{\"a\":1}", 1767571201), "") << "time altered";
+  EXPECT_NE(check_webhook_signature("k2", "1767571200", sig, "{\"a\":1}", 1767571200), "") << "other secret";
+  EXPECT_NE(check_webhook_signature("k", "1767571200", sig, "{\"a\":1}", 1767571200 + 301).find("replay"),
+            std::string::npos);
+  EXPECT_NE(check_webhook_signature("k", "12x", sig, "", 0).find("not a Unix time"), std::string::npos);
+}
+
+TEST(ActuatorSettings, ReadersRefuseBadValuesByName) {
+  EXPECT_EQ(setting_duration({{"t", "250ms"}}, "t", std::chrono::milliseconds(1)).count(), 250);
+  EXPECT_EQ(setting_duration({{"t", "2m"}}, "t", std::chrono::milliseconds(1)).count(), 120000);
+  EXPECT_EQ(setting_duration({{"t", "7"}}, "t", std::chrono::milliseconds(1)).count(), 7);
+  EXPECT_EQ(setting_int({}, "n", 4), 4);
+  EXPECT_TRUE(setting_bool({{"b", "yes"}}, "b", false));
+  try {
+    setting_int({{"retries", "-1"}}, "retries", 3);
+    FAIL() << "a negative count is refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("\"retries\" must be a non-negative integer, got \"-1\""), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(setting_secret({{"secret", "literal"}}, "secret"), std::invalid_argument) << "never a literal secret";
+  EXPECT_THROW(setting_secret({{"secret_file", "/no/such/file"}}, "secret"), std::invalid_argument);
+  EXPECT_THROW(setting_secret({{"secret_env", "OPSPILOT_NO_SUCH_VARIABLE"}}, "secret"), std::invalid_argument);
+  EXPECT_EQ(setting_secret({}, "secret"), "");
 }

@@ -17,4 +17,15 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 /// Lengths are not secret (a signature's length is public), so unequal lengths return at once.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+/// SHA-256 of `data`, as 64 lowercase hex digits (AWS SigV4 hashes payloads and canonical
+/// requests this way). Empty only if libcrypto itself fails.
+std::string sha256_hex(std::string_view data);
+
+/// HMAC-SHA256 of `message` under `key` as the 32 raw digest bytes, for key chains where one
+/// MAC is the next one's key (AWS SigV4's derived signing key). Empty only if libcrypto fails.
+std::string hmac_sha256_raw(std::string_view key, std::string_view message);
+
+/// Lowercase hex of arbitrary bytes.
+std::string to_hex(std::string_view bytes);
+
 }  // namespace opspilot::actuators

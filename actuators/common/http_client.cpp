@@ -87,6 +87,13 @@ HttpResponse HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "opspilot/0.1");
+  if (!req.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file.c_str());
+  if (!req.client_cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, req.client_cert_file.c_str());
+  if (!req.client_key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, req.client_key_file.c_str());
+  if (req.insecure_skip_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   if (req.method == "GET") {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   } else {
@@ -121,14 +128,37 @@ HttpResponse HttpClient::send_with_retry(const HttpRequest& req, const RetryPoli
     if (attempts_made) *attempts_made = i;
     resp = send(req);
     if (!is_retryable(resp) || i == attempts) break;
-    auto wait = policy.delay(i);
-    const std::string retry_after = resp.header("retry-after");
-    if (!retry_after.empty() && std::all_of(retry_after.begin(), retry_after.end(), ::isdigit)) {
-      wait = std::min(policy.cap, std::chrono::milliseconds(std::stol(retry_after) * 1000));
-    }
-    std::this_thread::sleep_for(wait);
+    std::this_thread::sleep_for(wait_before_retry(policy, i, resp));
   }
   return resp;
+}
+
+std::chrono::milliseconds wait_before_retry(const RetryPolicy& policy, int attempt, const HttpResponse& r) {
+  auto wait = policy.delay(attempt);
+  // The server knows how long it is overloaded for: wait at least what it asks, up to the cap
+  // (an apply must not block for minutes; attempts run out and it is reported).
+  const std::string after = r.header("retry-after");
+  if (!after.empty() && after.size() <= 6 &&
+      std::all_of(after.begin(), after.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+    wait = std::max(wait, std::min(policy.cap, std::chrono::milliseconds(std::stol(after) * 1000)));
+  return wait;
+}
+
+HttpClient& HttpClient::for_this_thread() {
+  thread_local HttpClient client;
+  return client;
+}
+
+std::string trim_space(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string body_excerpt(const std::string& body, std::size_t max) {
+  if (body.size() <= max) return body;
+  return body.substr(0, max) + "…";
 }
 
 std::string HttpClient::url_encode(const std::string& s) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace opspilot::actuators {
@@ -16,6 +17,11 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{5000};
+  // TLS (https only). Empty = the system's CA bundle and no client certificate.
+  std::string ca_file;            // PEM bundle that must have signed the server's certificate
+  std::string client_cert_file;   // PEM client certificate (mutual TLS), with client_key_file
+  std::string client_key_file;
+  bool insecure_skip_verify = false;  // accept any server certificate (kubeconfig insecure-skip-tls-verify)
 };
 
 struct HttpResponse {
@@ -42,6 +48,16 @@ struct RetryPolicy {
   std::chrono::milliseconds delay(int attempt) const;
 };
 
+/// How long to wait before retrying after `r`: the policy's delay(attempt), or longer when the
+/// server said how long with Retry-After (seconds), up to the policy's cap.
+std::chrono::milliseconds wait_before_retry(const RetryPolicy& policy, int attempt, const HttpResponse& r);
+
+/// `s` without leading and trailing spaces, tabs, CR and LF (header values, token files).
+std::string trim_space(std::string_view s);
+
+/// The first `max` bytes of a body, marked "…" when cut: what decision records keep of a response.
+std::string body_excerpt(const std::string& body, std::size_t max = 512);
+
 /// Whether a response (or a transport failure) is worth retrying: timeouts, connection errors,
 /// 429 and 5xx. A 4xx other than 429 is final.
 bool is_retryable(const HttpResponse& r);
@@ -61,6 +77,9 @@ class HttpClient {
                                int* attempts_made = nullptr);
 
   static std::string url_encode(const std::string& s);
+  /// This thread's client (one libcurl handle per thread, reused across requests): how code
+  /// that may be called from any thread shares connections without sharing a handle.
+  static HttpClient& for_this_thread();
 
  private:
   struct Impl;

@@ -1,49 +1,15 @@
 #include "actuators/webhook/webhook_actuator.h"
 
+#include <chrono>
 #include <stdexcept>
 
+#include "actuators/common/settings.h"
+#include "actuators/common/webhook_signature.h"
 #include "actuators/dryrun/dryrun_actuator.h"
 
 namespace opspilot::actuators {
-namespace {
-
-std::string trimmed(const std::string& body, size_t max = 512) {
-  if (body.size() <= max) return body;
-  return body.substr(0, max) + "…";
-}
-
-HttpClient& client() {
-  thread_local HttpClient c;
-  return c;
-}
-
-/// A non-negative integer; for durations also "250ms" or "5s" (plain numbers are milliseconds).
-int parse_int(const ActuatorSettings& s, const std::string& key, int def, bool duration = false) {
-  auto it = s.find(key);
-  if (it == s.end()) return def;
-  std::string text = it->second;
-  int scale = 1;
-  if (duration && text.size() > 2 && text.compare(text.size() - 2, 2, "ms") == 0) {
-    text.resize(text.size() - 2);
-  } else if (duration && text.size() > 1 && text.back() == 's') {
-    text.pop_back();
-    scale = 1000;
-  }
-  try {
-    size_t pos = 0;
-    int v = std::stoi(text, &pos);
-    if (pos != text.size() || v < 0) throw std::invalid_argument(text);
-    return v * scale;
-  } catch (const std::exception&) {
-    throw std::invalid_argument("setting \"" + key + "\" must be a non-negative " +
-                                (duration ? "duration (e.g. 500ms, 5s)" : "integer") + ", got \"" +
-                                it->second + "\"");
-  }
-}
-
-}  // namespace
-
 WebhookActuator::WebhookActuator(const ActuatorSettings& s) {
+  check_known_settings(s, {"url", "token", "timeout", "retries", "retry_base", "secret_file", "secret_env"});
   auto it = s.find("url");
   if (it == s.end() || it->second.empty())
     throw std::invalid_argument("setting \"url\" is required (where to POST actions)");
@@ -52,9 +18,9 @@ WebhookActuator::WebhookActuator(const ActuatorSettings& s) {
     throw std::invalid_argument("setting \"url\" must start with http:// or https://, got \"" + url_ + "\"");
   while (!url_.empty() && url_.back() == '/') url_.pop_back();
   if (auto t = s.find("token"); t != s.end()) token_ = t->second;
-  timeout_ = std::chrono::milliseconds(parse_int(s, "timeout", 5000, true));
-  retry_.attempts = parse_int(s, "retries", 3);
-  if (retry_.attempts < 1) retry_.attempts = 1;
+  timeout_ = setting_timeout(s, "timeout", std::chrono::milliseconds(5000));
+  retry_ = setting_retry(s, 3);
+  secret_ = setting_secret(s, "secret");
 }
 
 std::vector<ApiCall> WebhookActuator::plan(const Action& action) const {
@@ -71,10 +37,17 @@ ApplyResult WebhookActuator::apply(const Action& action) {
   req.headers.emplace_back("Content-Type", "application/json");
   req.headers.emplace_back("Idempotency-Key", action.decision_id);
   if (!token_.empty()) req.headers.emplace_back("Authorization", "Bearer " + token_);
+  if (!secret_.empty()) {
+    // Signed once: a retry resends the same bytes, which the receiver's replay window admits.
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    req.headers.emplace_back(kTimestampHeader, std::to_string(now));
+    req.headers.emplace_back(kSignatureHeader, webhook_signature(secret_, now, req.body));
+  }
   // Retrying is safe: the receiver de-duplicates by decision_id.
   int attempts = 0;
-  HttpResponse resp = client().send_with_retry(req, retry_, &attempts);
-  r.calls.push_back(ApiCall{"POST", url_, req.body, resp.status, trimmed(resp.body)});
+  HttpResponse resp = HttpClient::for_this_thread().send_with_retry(req, retry_, &attempts);
+  r.calls.push_back(ApiCall{"POST", url_, req.body, resp.status, body_excerpt(resp.body)});
   if (!resp.transport_ok()) {
     r.retryable = true;
     r.error = "webhook unreachable after " + std::to_string(attempts) + " attempt(s): " + resp.error;
@@ -82,7 +55,7 @@ ApplyResult WebhookActuator::apply(const Action& action) {
   }
   if (!resp.ok()) {
     r.retryable = is_retryable(resp);
-    r.error = "webhook answered HTTP " + std::to_string(resp.status) + ": " + trimmed(resp.body, 300);
+    r.error = "webhook answered HTTP " + std::to_string(resp.status) + ": " + body_excerpt(resp.body, 300);
     return r;
   }
   r.ok = true;
@@ -98,18 +71,18 @@ VerifyResult WebhookActuator::verify(const Action& action) {
   req.url = url_ + "/" + HttpClient::url_encode(action.decision_id);
   req.timeout = timeout_;
   if (!token_.empty()) req.headers.emplace_back("Authorization", "Bearer " + token_);
-  HttpResponse resp = client().send_with_retry(req, retry_);
-  v.calls.push_back(ApiCall{"GET", req.url, "", resp.status, trimmed(resp.body)});
+  HttpResponse resp = HttpClient::for_this_thread().send_with_retry(req, retry_);
+  v.calls.push_back(ApiCall{"GET", req.url, "", resp.status, body_excerpt(resp.body)});
   if (!resp.ok()) {
     v.state = VerifyState::Unknown;
     v.detail = resp.transport_ok()
-                   ? "webhook answered HTTP " + std::to_string(resp.status) + ": " + trimmed(resp.body, 300)
+                   ? "webhook answered HTTP " + std::to_string(resp.status) + ": " + body_excerpt(resp.body, 300)
                    : "webhook unreachable: " + resp.error;
     return v;
   }
   auto j = nlohmann::json::parse(resp.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    v.detail = "webhook verification answer is not a JSON object: " + trimmed(resp.body, 200);
+    v.detail = "webhook verification answer is not a JSON object: " + body_excerpt(resp.body, 200);
     return v;
   }
   const std::string state = j.value("state", "");

@@ -23,6 +23,7 @@ class WebhookActuator final : public Actuator {
  private:
   std::string url_;
   std::string token_;
+  std::string secret_;
   std::chrono::milliseconds timeout_{5000};
   RetryPolicy retry_;
 };

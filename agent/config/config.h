@@ -103,7 +103,7 @@ struct ScrapeSpec {
 };
 
 struct ActuatorSpec {
-  std::string type = "dry-run";  // registered actuator name: dry-run | webhook
+  std::string type = "dry-run";  // registered actuator name: dry-run | webhook | kubernetes | aws-asg
   std::map<std::string, std::string> settings;  // backend-specific (e.g. url, timeout)
 };
 
@@ -162,6 +162,22 @@ struct ApiSpec {
   std::vector<ApiTokenSpec> tokens;
 };
 
+/// `leader_election:` — with several agent replicas, only the holder of a coordination.k8s.io
+/// Lease acts (client-go's semantics). The cluster is reached with `kubeconfig`/`context`, or
+/// in-cluster credentials when neither is given.
+struct LeaderElectionSpec {
+  bool enabled = false;
+  std::string namespace_ = "default";
+  std::string name = "opspilot";
+  std::string identity;               // default: $POD_NAME, else hostname_pid
+  Duration lease_duration{std::chrono::seconds(15)};
+  Duration renew_deadline{std::chrono::seconds(10)};
+  Duration retry_period{std::chrono::seconds(2)};
+  std::string kubeconfig;             // as resolved against the config file's directory
+  std::string context;
+  SourcePos pos;
+};
+
 struct ClockSpec {
   double speed = 1.0;                 // >1 runs simulated time (sandbox, demo)
   std::optional<TimePoint> start;     // simulated start; default: now
@@ -184,6 +200,7 @@ struct Config {
   PolicySourceSpec policies;
   ApprovalsSpec approvals;
   ApiSpec api;
+  LeaderElectionSpec leader_election;
   std::vector<TargetSpec> targets;
 
   bool controller_mode() const { return !prometheus.url.empty(); }

@@ -42,7 +42,7 @@ using Code = DiagnosticCode;
 // The schema: known keys per map. Order matters only for suggestion ties.
 const Keys kTopKeys{"mode",    "interval",    "stale_after", "threads",   "http",      "prometheus",
                     "scrape",  "actuator",    "journal",     "clock",     "timeline",  "environment",
-                    "policies", "approvals",  "api",         "targets"};
+                    "policies", "approvals",  "api",         "leader_election", "targets"};
 const Keys kHttpKeys{"listen"};
 const Keys kPrometheusKeys{"url", "timeout", "retries", "backoff", "headers"};
 const Keys kScrapeKeys{"timeout", "retries"};
@@ -265,7 +265,7 @@ void load_root(LoadContext& ctx, const YAML::Node& root, Config& c) {
       r.map(root, "", &kTopKeys,
             {{"http", &kHttpKeys}, {"journal", &kJournalKeys}, {"clock", &kClockKeys},
              {"policies", &config_access::kPolicyKeys}, {"approvals", &config_access::kApprovalsKeys},
-             {"api", &config_access::kApiKeys}});
+             {"api", &config_access::kApiKeys}, {"leader_election", &config_access::kLeaderElectionKeys}});
   if (!m) return;
   std::string mode;
   if (r.read_enum(m->find("mode"), kModes, mode)) c.mode = mode == "active" ? Mode::Active : Mode::DryRun;
@@ -293,6 +293,7 @@ void load_root(LoadContext& ctx, const YAML::Node& root, Config& c) {
   config_access::load_policies(ctx, m->find("policies"), c.policies);
   config_access::load_approvals(ctx, m->find("approvals"), c.approvals);
   config_access::load_api(ctx, m->find("api"), c.api);
+  config_access::load_leader_election(ctx, m->find("leader_election"), c.leader_election);
   bool controller = !c.prometheus.url.empty();
   if (prometheus != nullptr && prometheus->value.IsMap() && prometheus->value["url"].IsDefined()) controller = true;
   load_targets(r, m->find("targets"), root, controller, c);

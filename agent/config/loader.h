@@ -59,7 +59,7 @@ inline constexpr std::array<std::string_view, 2> kForecastModels{"auto", "linear
 /// Target kinds (`targets[].kind`) and actuator types (`actuator.type`) the loader accepts.
 inline constexpr std::array<std::string_view, 3> kTargetKinds{"Deployment", "StatefulSet",
                                                               "AutoScalingGroup"};
-inline constexpr std::array<std::string_view, 2> kActuatorTypes{"dry-run", "webhook"};
+inline constexpr std::array<std::string_view, 4> kActuatorTypes{"dry-run", "webhook", "kubernetes", "aws-asg"};
 
 /// True for a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending with [a-z0-9].
 bool is_dns_label(std::string_view s);

@@ -320,6 +320,38 @@ void load_approvals(LoadContext& ctx, const Entry* e, ApprovalsSpec& out) {
   load_slack(ctx, m->find("slack"), out.slack);
 }
 
+const Keys kLeaderElectionKeys{"enabled",        "namespace",    "name",       "identity",  "lease_duration",
+                                "renew_deadline", "retry_period", "kubeconfig", "context"};
+
+void load_leader_election(LoadContext& ctx, const Entry* e, LeaderElectionSpec& out) {
+  if (e == nullptr) return;
+  Reader& r = ctx.reader;
+  out.pos = r.pos(e->key_node);
+  const std::optional<MapView> m = r.map(e->value, e->path, &kLeaderElectionKeys);
+  if (!m) return;
+  out.enabled = true;  // a section present means "on" unless it says otherwise
+  r.read_bool(m->find("enabled"), out.enabled);
+  r.read_string(m->find("namespace"), out.namespace_);
+  r.read_string(m->find("name"), out.name);
+  r.read_string(m->find("identity"), out.identity);
+  const bool lease_ok = r.read_duration(m->find("lease_duration"), std::chrono::seconds(1), out.lease_duration);
+  const bool renew_ok = r.read_duration(m->find("renew_deadline"), std::chrono::milliseconds(100), out.renew_deadline);
+  const bool retry_ok = r.read_duration(m->find("retry_period"), std::chrono::milliseconds(100), out.retry_period);
+  if (r.read_string(m->find("kubeconfig"), out.kubeconfig) && !out.kubeconfig.empty())
+    out.kubeconfig = (ctx.base_dir / out.kubeconfig).lexically_normal().string();
+  r.read_string(m->find("context"), out.context);
+  // client-go's rules: a leader must give up (renew_deadline) before anyone may take over
+  // (lease_duration), and must try to renew more than once within its deadline.
+  const Entry* renew = m->find("renew_deadline");
+  const Entry* lease = m->find("lease_duration");
+  if (lease_ok && renew_ok && out.renew_deadline >= out.lease_duration) {
+    const Entry* at = renew ? renew : lease ? lease : nullptr;
+    if (at) r.bad(*at, Code::OutOfRange, "renew_deadline must be shorter than lease_duration, or two agents could both act");
+  } else if (renew_ok && retry_ok && out.retry_period * 12 / 10 >= out.renew_deadline) {
+    if (const Entry* at = m->find("retry_period")) r.bad(*at, Code::OutOfRange, "retry_period × 1.2 must be shorter than renew_deadline");
+  }
+}
+
 void load_api(LoadContext& ctx, const Entry* e, ApiSpec& out) {
   if (e == nullptr) return;
   Reader& r = ctx.reader;

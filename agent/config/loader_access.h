@@ -1,6 +1,6 @@
 #pragma once
-// The opspilot.yaml sections that govern who and what may act — `policies:`, `approvals:` and
-// `api:` — split from loader.cpp to keep each file to one concern. Private to agent/config, like
+// The opspilot.yaml sections that govern who and what may act — `policies:`, `approvals:`,
+// `api:` and `leader_election:` — split from loader.cpp to keep each file to one concern. Private to agent/config, like
 // yaml_reader.h (it includes yaml-cpp).
 //
 // Secrets (Slack tokens, API tokens) are read here, at load time, from a file (`*_file`, relative
@@ -42,6 +42,7 @@ extern const config_yaml::Keys kApiKeys;
 extern const config_yaml::Keys kTokenKeys;
 /// `api.tokens[].role`.
 extern const config_yaml::Keys kTokenRoles;
+extern const config_yaml::Keys kLeaderElectionKeys;
 
 /// `policies:` — a path, a list of paths, or {paths, reload_interval}. `e` null: absent.
 void load_policies(LoadContext& ctx, const config_yaml::Entry* e, PolicySourceSpec& out);
@@ -49,6 +50,9 @@ void load_policies(LoadContext& ctx, const config_yaml::Entry* e, PolicySourceSp
 void load_approvals(LoadContext& ctx, const config_yaml::Entry* e, ApprovalsSpec& out);
 /// `api:` — tokens, with duplicate names and duplicate secrets refused.
 void load_api(LoadContext& ctx, const config_yaml::Entry* e, ApiSpec& out);
+
+/// `leader_election:` — with lease_duration > renew_deadline > retry_period, as client-go requires.
+void load_leader_election(LoadContext& ctx, const config_yaml::Entry* e, LeaderElectionSpec& out);
 
 /// Masks every redaction's text in the source lines of `diagnostics` (same length, '*').
 void redact(std::vector<Diagnostic>& diagnostics, const std::vector<Redaction>& redactions);

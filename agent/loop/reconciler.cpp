@@ -36,9 +36,10 @@ Decision Reconciler::tick(TargetState& ts) {
   const TimePoint now = s_.clock->now();
   const TargetSpec& t = ts.spec;
 
-  if (ts.in_flight) verify_in_flight(ts, now);
+  const bool standby = s_.may_act && !s_.may_act();
+  if (ts.in_flight && !standby) verify_in_flight(ts, now);
   // Denials and expiries settle even while data is missing; approvals wait for data to re-check.
-  if (ts.pending) close_unapproved(ts, now);
+  if (ts.pending && !standby) close_unapproved(ts, now);
 
   Decision d;
   d.target = t.name;
@@ -76,7 +77,12 @@ Decision Reconciler::tick(TargetState& ts) {
     record(ts, d, false);
   } else {
     d.prediction = predict(ts, now, load->value);
-    if (ts.in_flight) {
+    if (standby) {
+      d.state = DecisionState::Held;
+      d.reason = "hold: standby — another replica holds the leader lease; this one observes and predicts "
+                 "but does not act";
+      record(ts, d, false);
+    } else if (ts.in_flight) {
       d.state = DecisionState::Held;
       d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
                  std::to_string(ts.in_flight->desired_replicas) + ") to be verified";

@@ -36,6 +36,10 @@ struct Stages {
   const policies::PolicyEvaluator* policies = nullptr;
   ApprovalBook* approvals = nullptr;      // null: a needs_approval verdict is denied
   ApprovalNotifier* notifier = nullptr;   // optional (Slack)
+  /// With leader election: whether this replica may act now. Null: it always may. A standby
+  /// replica observes and predicts (so it is warm when it takes over) but never acts, verifies
+  /// or settles approvals.
+  std::function<bool()> may_act;
 };
 
 /// The action a decision asks the actuator for (its id is the idempotency key).

@@ -1,6 +1,7 @@
 // The agent's HTTP endpoints: health, readiness, metrics and the JSON API over decisions.
 #include <nlohmann/json.hpp>
 
+#include "agent/leader/lease_elector.h"
 #include "agent/agent.h"
 #include "agent/server/auth.h"
 #include "agent/server/http_server.h"
@@ -38,6 +39,17 @@ std::string Agent::status_json() const {
   j["now"] = to_unix_seconds(now);
   j["uptime_seconds"] = to_seconds(now - started_);
   j["interval_seconds"] = to_seconds(config_.interval);
+  if (elector_) {
+    j["leader"] = {{"enabled", true},
+                   {"is_leader", elector_->is_leader()},
+                   {"identity", elector_->options().identity},
+                   {"holder", elector_->holder()},
+                   {"lease", elector_->lease_ref()},
+                   {"lease_transitions", elector_->lease_transitions()},
+                   {"last_error", elector_->last_error()}};
+  } else {
+    j["leader"] = {{"enabled", false}, {"is_leader", true}};
+  }
   auto& arr = j["targets"] = nlohmann::json::array();
   for (const auto& ts : targets_) {
     nlohmann::json t{{"name", ts->spec.name}, {"namespace", ts->spec.namespace_}, {"kind", ts->spec.kind}};

@@ -242,7 +242,7 @@ Observation ScrapeSource::observe(const TargetSpec& target, TimePoint now) {
     return obs;
   }
 
-  thread_local actuators::HttpClient client;  // one libcurl handle per thread, reused
+  actuators::HttpClient& client = actuators::HttpClient::for_this_thread();
   actuators::HttpRequest req;
   req.url = target.scrape_url;
   req.headers.emplace_back("Accept", kAccept);

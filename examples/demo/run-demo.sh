@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the sandbox and the agent together on a shared compressed clock, shows the agent's
-# decisions live, then writes demo-report.md and demo-report.html.
+# Runs a simulated Kubernetes cluster (examples/k8s-sim), the sandbox's services following its
+# Deployments, and the agent acting on the cluster through its Kubernetes actuator, all on one
+# compressed clock; shows the agent's decisions live, then writes demo-report.md and .html.
 #   usage: examples/demo/run-demo.sh BUILD_DIR   (env: SPEED=480 HOURS=26 START=2026-01-05T00:00:00Z)
 set -euo pipefail
 build="${1:-build/release}"
@@ -11,7 +12,8 @@ start="${START:-2026-01-05T00:00:00Z}"
 out="$root/demo-out"
 agent="$build/agent/opspilot"
 sandbox="$build/examples/sandbox/opspilot-sandbox"
-for b in "$agent" "$sandbox"; do
+sim="$build/examples/k8s-sim/opspilot-k8s-sim"
+for b in "$agent" "$sandbox" "$sim"; do
   [ -x "$b" ] || { echo "missing $b — run make build first" >&2; exit 1; }
 done
 
@@ -20,8 +22,28 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
+token() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
+agent_token="$(token)"
+printf '%s\n' "$agent_token" > "$out/agent-token" && chmod 600 "$out/agent-token"
+sed -e "s|@ADMIN_TOKEN@|$(token)|" -e "s|@AGENT_TOKEN@|$agent_token|" "$root/examples/demo/cluster.yaml.in" > "$out/cluster.yaml"
+"$sim" --state "$out/cluster.yaml" --listen 127.0.0.1:0 --port-file "$out/cluster.port" --time-scale "$speed" \
+  > "$out/cluster.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$out/cluster.port" ] && break; sleep 0.1; done
+cluster_port=$(cat "$out/cluster.port" 2>/dev/null || true)
+[ -n "$cluster_port" ] || { echo "the cluster simulator did not start; its log:" >&2; cat "$out/cluster.log" >&2; exit 1; }
+cat > "$out/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: demo
+clusters: [{name: demo, cluster: {server: "http://127.0.0.1:$cluster_port"}}]
+users: [{name: opspilot, user: {tokenFile: "$out/agent-token"}}]
+contexts: [{name: demo, context: {cluster: demo, user: opspilot, namespace: shop}}]
+EOF
+
 "$sandbox" --config "$root/examples/sandbox/sandbox.yaml" --listen 127.0.0.1:0 \
   --port-file "$out/sandbox.port" --speed "$speed" --start "$start" --seed 7 \
+  --cluster "http://127.0.0.1:$cluster_port" --cluster-namespace shop --cluster-token-file "$out/agent-token" \
   > "$out/sandbox.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$out/sandbox.port" ] && break; sleep 0.1; done
@@ -37,7 +59,7 @@ export OPSPILOT_DEMO_TOKEN="demo-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 "$agent" validate -c "$out/opspilot.yaml"
 
 real_seconds=$(python3 -c "print(round($hours*3600/$speed))")
-echo "sandbox on 127.0.0.1:$port; simulating ${hours}h at ${speed}x (${real_seconds}s); decisions as they happen:"
+echo "cluster on 127.0.0.1:$cluster_port (kubectl --kubeconfig $out/kubeconfig get deploy); sandbox on 127.0.0.1:$port; simulating ${hours}h at ${speed}x (${real_seconds}s); decisions as they happen:"
 echo
 "$agent" run -c "$out/opspilot.yaml" 2> "$out/agent.log" &
 agent_pid=$!

@@ -1,6 +1,9 @@
 #include "examples/sandbox/api.h"
 
+#include "actuators/common/webhook_signature.h"
+
 #include <cctype>
+#include <chrono>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -112,6 +115,25 @@ bool read_number(const json& body, const char* key, double lo, double hi, double
 
 SandboxApi::SandboxApi(Model model) : model_(std::move(model)), book_(model_.spec().action_timeout_s) {}
 
+std::string SandboxApi::follow_cluster(const std::string& service, const ClusterView& view, agent::TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  advance_locked(now);
+  ServiceSim* svc = model_.find(service);
+  if (svc == nullptr) return "no service named \"" + service + "\"";
+  const double t = model_.elapsed_s();
+  std::string error;
+  if (view.rollout == ClusterView::Rollout::Restart) svc->restart(t);
+  if (view.rollout == ClusterView::Rollout::Rollback && !svc->rollback(t, &error)) svc->restart(t);
+  svc->follow_cluster(view.desired, view.ready, t);
+  book_.update(model_);
+  return error;
+}
+
+void SandboxApi::require_signature(std::string secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  webhook_secret_ = std::move(secret);
+}
+
 void SandboxApi::advance(agent::TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   advance_locked(now);
@@ -157,7 +179,7 @@ ApiResponse SandboxApi::handle(const ApiRequest& req, agent::TimePoint now) {
   }
   if (path == "/api/v1/actions") {
     if (auto bad = only("POST")) return *bad;
-    return post_action(req.body);
+    return post_action(req);
   }
   static const std::string kActions = "/api/v1/actions/";
   if (path.rfind(kActions, 0) == 0 && path.size() > kActions.size()) {
@@ -193,7 +215,16 @@ ApiResponse SandboxApi::metrics(const std::string& service) {
   return ApiResponse{200, kExpositionContentType, std::move(text), ""};
 }
 
-ApiResponse SandboxApi::post_action(const std::string& body_text) {
+ApiResponse SandboxApi::post_action(const ApiRequest& req) {
+  const std::string& body_text = req.body;
+  if (!webhook_secret_.empty()) {
+    // Checked against the real clock: the signer stamps real time, whatever the simulated one.
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string why = actuators::check_webhook_signature(webhook_secret_, req.timestamp, req.signature,
+                                                               body_text, now);
+    if (!why.empty()) return error_response(401, "unsigned or forged action request: " + why);
+  }
   const json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
     return error_response(400, "body is not a JSON object: " + body_text.substr(0, 120) +

@@ -7,6 +7,7 @@
 //   GET  /metrics                          every service, Prometheus text 0.0.4
 //   GET  /services/<name>/metrics          one service (sidecar mode)
 //   POST /api/v1/actions                   generic-webhook actuator protocol, idempotent by decision_id
+//                                          (HMAC-signed when require_signature() was called)
 //   GET  /api/v1/actions/<decision_id>     {"state":"done|in_progress|failed","observed":{…}}
 //   GET  /api/v1/state                     every service now
 //   GET  /api/v1/history?service=S[&since=UNIX][&limit=N]   1-minute history as column arrays
@@ -28,6 +29,8 @@ struct ApiRequest {
   std::string method;  // GET, POST, ...
   std::string target;  // path and query, e.g. /api/v1/history?service=checkout
   std::string body;
+  std::string signature;  // X-Opspilot-Signature, when the request carried one
+  std::string timestamp;  // X-Opspilot-Timestamp
 };
 
 struct ApiResponse {
@@ -41,10 +44,23 @@ class SandboxApi {
  public:
   explicit SandboxApi(Model model);
 
+  /// From now on, POST /api/v1/actions must carry a valid opspilot webhook signature under
+  /// `secret` (actuators/common/webhook_signature.h); unsigned or forged requests get 401.
+  void require_signature(std::string secret);
+
   /// Advances the model to `now` (when later than its time) and answers the request.
   ApiResponse handle(const ApiRequest& req, agent::TimePoint now);
   /// Advances the model to `now`, following pending actions tick by tick.
   void advance(agent::TimePoint now);
+
+  /// What a cluster says about one service's workload (cluster_follow.h).
+  struct ClusterView {
+    int desired = 0;
+    int ready = 0;
+    enum class Rollout { None, Restart, Rollback } rollout = Rollout::None;
+  };
+  /// Advances the model to `now` and makes `service` follow `view`. "" or what went wrong.
+  std::string follow_cluster(const std::string& service, const ClusterView& view, agent::TimePoint now);
 
   /// Runs `fn(Model&)` under the lock (for tests and the CLI).
   template <class F>
@@ -55,7 +71,7 @@ class SandboxApi {
 
  private:
   void advance_locked(agent::TimePoint now);
-  ApiResponse post_action(const std::string& body);
+  ApiResponse post_action(const ApiRequest& req);
   ApiResponse get_action(const std::string& id);
   ApiResponse post_incident(const std::string& body);
   ApiResponse get_incidents();
@@ -66,6 +82,7 @@ class SandboxApi {
   std::mutex mu_;
   Model model_;
   ActionBook book_;
+  std::string webhook_secret_;
 };
 
 }  // namespace opspilot::sandbox

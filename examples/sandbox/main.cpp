@@ -12,11 +12,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "agent/clock.h"
+#include "examples/common/cli.h"
 #include "examples/sandbox/api.h"
+#include "examples/sandbox/cluster_follow.h"
 #include "examples/sandbox/config.h"
 #include "examples/sandbox/model.h"
 #include "examples/sandbox/server.h"
@@ -32,6 +35,11 @@ constexpr const char* kUsage =
     "  --listen HOST:PORT   address to serve on (default 127.0.0.1:9470; port 0 = any free port)\n"
     "  --port-file PATH     write the bound port there once listening\n"
     "  --speed X            simulated seconds per real second (default 1)\n"
+    "  --webhook-secret-file PATH  require opspilot's HMAC signature on POST /api/v1/actions\n"
+    "  --cluster URL        follow the Deployments of a Kubernetes API (replicas, readiness,\n"
+    "                       rollouts), e.g. the k8s simulator's; one per service, same name\n"
+    "  --cluster-namespace NS      their namespace (default: default)\n"
+    "  --cluster-token-file PATH   bearer token for the cluster\n"
     "Simulate offline:\n"
     "  --simulate DURATION  run the model for DURATION (e.g. 8d) as fast as possible, no server\n"
     "  --csv PATH           where to write the 1-minute history ('-' = stdout)\n"
@@ -43,23 +51,6 @@ constexpr const char* kUsage =
 int usage_error(const std::string& message) {
   std::cerr << "opspilot-sandbox: " << message << "\n\n" << kUsage;
   return 2;
-}
-
-bool write_port_file(const std::string& path, unsigned short port, std::string* error) {
-  // Write then rename, so a reader never sees a half-written number.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out) {
-      *error = "cannot write the port file '" + tmp + "'";
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) *error = "cannot rename '" + tmp + "' to '" + path + "': " + ec.message();
-  return !ec;
 }
 
 int simulate(sandbox::SandboxSpec spec, std::int64_t start, std::uint64_t seed, double duration_s,
@@ -97,30 +88,17 @@ int simulate(sandbox::SandboxSpec spec, std::int64_t start, std::uint64_t seed, 
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg.rfind("--", 0) != 0) return usage_error("unexpected argument '" + arg + "'");
-    std::string value;
-    const auto eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    static const char* kKnown[] = {"--config", "--listen", "--port-file", "--speed", "--simulate",
-                                   "--csv",    "--start",  "--seed"};
-    if (std::find(std::begin(kKnown), std::end(kKnown), arg) == std::end(kKnown)) {
-      return usage_error("unknown option '" + arg + "'");
-    }
-    if (eq == std::string::npos) {  // --flag value
-      if (i + 1 >= argc) return usage_error("option " + arg + " needs a value");
-      value = argv[++i];
-    }
-    opt[arg] = value;
+  bool help = false;
+  const std::string bad = examples::parse_options(
+      argc, argv,
+      {"--config", "--listen", "--port-file", "--speed", "--simulate", "--csv", "--start", "--seed",
+       "--webhook-secret-file", "--cluster", "--cluster-namespace", "--cluster-token-file"},
+      opt, &help);
+  if (help) {
+    std::cout << kUsage;
+    return 0;
   }
+  if (!bad.empty()) return usage_error(bad);
   if (!opt.count("--config")) return usage_error("--config FILE is required");
 
   // The clock's anchor is taken first, so simulated time counts from process start.
@@ -162,37 +140,57 @@ int main(int argc, char** argv) {
       return usage_error("--speed is '" + opt["--speed"] + "', expected a number in (0, 1000000]");
     }
   }
-  std::string listen = opt.count("--listen") ? opt["--listen"] : "127.0.0.1:9470";
-  const auto colon = listen.rfind(':');
-  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  char* end = nullptr;
-  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (host.empty() || port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+  const std::string listen = opt.count("--listen") ? opt["--listen"] : "127.0.0.1:9470";
+  std::string host;
+  unsigned short port = 0;
+  if (!examples::parse_listen(listen, &host, &port)) {
     return usage_error("--listen is '" + listen + "', expected HOST:PORT such as 127.0.0.1:0");
   }
 
   const agent::TimePoint start_tp = agent::from_unix_seconds(static_cast<double>(start));
   agent::ScaledClock clock(start_tp, speed, real_anchor);
   sandbox::SandboxApi api(sandbox::Model(spec, start, seed));
+  if (opt.count("--webhook-secret-file")) {
+    std::ifstream in(opt["--webhook-secret-file"]);
+    std::string secret;
+    std::getline(in, secret);
+    if (secret.empty()) return usage_error("--webhook-secret-file '" + opt["--webhook-secret-file"] + "' is missing or empty");
+    api.require_signature(secret);
+  }
   sandbox::Server server(api, clock);
-  if (const std::string err = server.listen(host, static_cast<unsigned short>(port)); !err.empty()) {
+  if (const std::string err = server.listen(host, port); !err.empty()) {
     std::cerr << "opspilot-sandbox: " << err << "\n";
     return 1;
   }
-  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << "listening on " << shown_host << ":" << server.port() << std::endl;
+  std::cout << "listening on " << examples::show_address(host, server.port()) << std::endl;
   std::cerr << "sandbox: " << spec.services.size() << " services from " << spec.file << ", simulated start "
             << sandbox::format_rfc3339(start) << ", speed " << speed << "x, seed " << seed << std::endl;
   if (opt.count("--port-file")) {
     std::string error;
-    if (!write_port_file(opt["--port-file"], server.port(), &error)) {
+    if (!examples::write_file_atomically(opt["--port-file"], std::to_string(server.port()) + "\n", &error)) {
       std::cerr << "opspilot-sandbox: " << error << "\n";
       return 1;
     }
   }
+  std::unique_ptr<sandbox::ClusterFollower> follower;
+  if (opt.count("--cluster")) {
+    sandbox::ClusterFollowOptions fo;
+    fo.server = opt["--cluster"];
+    if (opt.count("--cluster-namespace")) fo.namespace_ = opt["--cluster-namespace"];
+    if (opt.count("--cluster-token-file")) {
+      std::ifstream in(opt["--cluster-token-file"]);
+      std::getline(in, fo.token);
+      if (fo.token.empty()) return usage_error("--cluster-token-file '" + opt["--cluster-token-file"] + "' is missing or empty");
+    }
+    follower = std::make_unique<sandbox::ClusterFollower>(api, clock, fo);
+    if (const std::string err = follower->start(); !err.empty()) {
+      std::cerr << "opspilot-sandbox: cannot follow the cluster: " << err << "\n";
+      return 1;
+    }
+    std::cerr << "sandbox: services follow the Deployments in namespace " << fo.namespace_ << " of " << fo.server << std::endl;
+  }
   const int sig = server.run(/*handle_signals=*/true);
+  if (follower) follower->stop();
   std::cerr << "sandbox: stopped" << (sig ? " by signal " + std::to_string(sig) : std::string()) << std::endl;
   return 0;
 }

@@ -1,3 +1,4 @@
+#include "examples/common/cli.h"
 #include "examples/sandbox/server.h"
 
 #include <atomic>
@@ -57,7 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& req = parser_->get();
-    ApiRequest api_req{std::string(req.method_string()), std::string(req.target()), req.body()};
+    ApiRequest api_req{std::string(req.method_string()), std::string(req.target()), req.body(),
+                       std::string(req["X-Opspilot-Signature"]), std::string(req["X-Opspilot-Timestamp"])};
     ApiResponse out = api_.handle(api_req, clock_.now());
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status),
                                                                    req.version());
@@ -144,24 +146,10 @@ Server::Server(SandboxApi& api, const agent::Clock& clock) : impl_(std::make_uni
 Server::~Server() = default;
 
 std::string Server::listen(const std::string& host, unsigned short port) {
-  beast::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return "listen address '" + host + "' is not an IP address: " + ec.message();
-  const tcp::endpoint endpoint(address, port);
-  auto& acc = impl_->acceptor;
-  acc.open(endpoint.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc.bind(endpoint, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
-  return {};
+  return examples::listen_on(impl_->acceptor, host, port);
 }
 
-unsigned short Server::port() const {
-  beast::error_code ec;
-  const auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+unsigned short Server::port() const { return examples::bound_port(impl_->acceptor); }
 
 int Server::run(bool handle_signals) {
   if (handle_signals) {

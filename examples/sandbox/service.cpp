@@ -239,6 +239,28 @@ void ServiceSim::scale(int replicas, double now) {
   reconcile(now);
 }
 
+void ServiceSim::follow_cluster(int desired, int ready, double now) {
+  if (desired != desired_) scale(desired, now);
+  int left = std::max(0, ready);
+  for (const Pod& p : pods_) {
+    if (p.old && p.ready(now)) --left;
+  }
+  std::vector<Pod*> current;
+  for (Pod& p : pods_) {
+    if (!p.old) current.push_back(&p);
+  }
+  std::sort(current.begin(), current.end(), [](const Pod* a, const Pod* b) { return a->created_s < b->created_s; });
+  for (Pod* p : current) {
+    if (left > 0) {
+      if (!p->ready(now)) p->ready_at_s = now;  // the cluster says it serves
+      --left;
+    } else {
+      p->ready_at_s = kNever;  // not ready in the cluster (yet): it waits for the next view
+    }
+  }
+  reconcile(now);
+}
+
 void ServiceSim::restart(double now) {
   crash_loop_ = false;
   end_incidents(IncidentType::CrashLoop, now, "restart");

@@ -89,6 +89,10 @@ class ServiceSim {
   /// Goes back to the previous revision (rolling). false and `error` when there is none.
   bool rollback(double now, std::string* error);
 
+  /// Follows a cluster's view of this workload (the Deployment's spec.replicas and
+  /// status.readyReplicas): scales to `desired` and makes exactly `ready` replicas serve — the old
+  /// rollout's ready replicas first, then the current one's oldest — until the next call.
+  void follow_cluster(int desired, int ready, double now);
   /// Starts an incident now; `id` comes from the model so ids are unique across services.
   const IncidentRecord& start_incident(const IncidentSpec& spec, double now, bool scheduled, std::uint64_t id);
 
