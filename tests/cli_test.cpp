@@ -39,6 +39,21 @@ TEST(Cli, ValidateReportsEveryProblemWithPositions) {
   EXPECT_GE(j["diagnostics"].size(), 3u);
 }
 
+TEST(Cli, ValidateAsksTheActuatorToCheckItsSettings) {
+  TempDir dir;
+  const std::string target = "targets:\n  - name: web\n    scrape: http://127.0.0.1:1/metrics\n    metrics: {load: up}\n";
+  std::string out;
+  const std::string typo = dir.write("typo.yaml", "actuator: {type: webhook, url: http://127.0.0.1:1/a, retrys: 3}\n" + target);
+  EXPECT_EQ(run_opspilot("validate -c " + typo, &out), 1) << out;
+  EXPECT_NE(out.find(typo + ": error: actuator \"webhook\": unknown setting \"retrys\""), std::string::npos) << out;
+  const std::string missing = dir.write("missing.yaml", "actuator: {type: kubernetes, kubeconfig: " + dir.file("nope") + "}\n" + target);
+  EXPECT_EQ(run_opspilot("validate --json -c " + missing, &out), 1) << out;
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_FALSE(j["actuator"]["ok"].get<bool>());
+  EXPECT_NE(j["actuator"]["error"].get<std::string>().find(dir.file("nope")), std::string::npos) << out;
+}
+
 TEST(Cli, ValidateAcceptsTheExamples) {
   std::string out;
   EXPECT_EQ(run_opspilot(std::string("validate -c ") + OPSPILOT_SOURCE_DIR + "/examples/opspilot.yaml", &out), 0) << out;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "actuators/actuator.h"
 #include "agent/agent.h"
 #include "agent/config/diagnostics.h"
 #include "agent/config/duration.h"
@@ -94,7 +95,15 @@ int cmd_validate(const Args& args) {
   // Policies are checked only against a config without errors: a broken config may name the
   // wrong paths, and its targets are what the policies' selectors are checked against.
   const std::optional<policies::LoadResult> p = r.ok() ? load_referenced_policies(r.config) : std::nullopt;
-  const bool ok = r.ok() && (!p || p->ok());
+  // The backend checks its own settings (unknown keys, credentials it can find) as `run` would.
+  std::string actuator_error;
+  if (r.ok()) {
+    actuators::register_builtin_actuators();
+    if (!actuators::ActuatorRegistry::instance().create(r.config.actuator.type, r.config.actuator.settings,
+                                                        &actuator_error))
+      actuator_error = actuator_error.empty() ? "cannot be created" : actuator_error;
+  }
+  const bool ok = r.ok() && (!p || p->ok()) && actuator_error.empty();
   if (o.has("json")) {
     nlohmann::json j{{"file", path}, {"ok", ok}, {"diagnostics", diagnostics_to_json(r.diagnostics)}};
     if (p) {
@@ -104,16 +113,18 @@ int cmd_validate(const Args& args) {
       pj["rules"] = p->rules;
       j["policies"] = std::move(pj);
     }
+    if (r.ok()) j["actuator"] = {{"type", r.config.actuator.type}, {"ok", actuator_error.empty()}, {"error", actuator_error}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << r.report();
     if (p) std::cout << p->report();
-    if (r.ok())
+    if (!actuator_error.empty()) std::cout << path << ": error: " << actuator_error << "\n";
+    if (r.ok() && actuator_error.empty())
       std::cout << path << ": ok (" << count_of(r.config.targets.size(), "target", "targets") << ", "
                 << (r.config.controller_mode() ? "controller mode" : "sidecar mode") << ", "
                 << (r.config.mode == Mode::Active ? "active" : "dry-run") << ")\n";
     else
-      std::cout << path << ": " << r.error_count() << " error(s)\n";
+      std::cout << path << ": " << r.error_count() + (actuator_error.empty() ? 0 : 1) << " error(s)\n";
     if (p && p->ok())
       std::cout << "policies: ok (" << count_of(p->files.size(), "file", "files") << ", "
                 << count_of(p->documents, "policy", "policies") << ", " << count_of(p->rules, "rule", "rules")
