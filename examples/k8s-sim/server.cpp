@@ -1,4 +1,3 @@
-#include "examples/common/cli.h"
 #include "examples/k8s-sim/server.h"
 
 #include <atomic>
@@ -10,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "examples/common/serve_loop.h"
 #include "examples/k8s-sim/simulator.h"
 
 namespace opspilot::k8s_sim {
@@ -24,7 +24,6 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
 constexpr std::uint64_t kBodyLimit = 8 << 20;
 constexpr std::size_t kMaxPendingWatchLines = 100000;  // a client that stops reading is cut off
 
@@ -258,53 +257,21 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
 }  // namespace
 
 struct Server::Impl {
-  Impl(Simulator& s, std::optional<TlsMaterial> t, std::chrono::milliseconds tick_every)
-      : sim(s), tls(std::move(t)), tick_interval(tick_every), ioc(1), acceptor(ioc), ticker(ioc), grace(ioc),
-        signals(ioc), ssl_ctx(ssl::context::tls_server) {}
+  Impl(Simulator& sim, std::optional<TlsMaterial> t, std::chrono::milliseconds tick_every)
+      : tls(std::move(t)),
+        ssl_ctx(ssl::context::tls_server),
+        loop(
+            [this, &sim](tcp::socket socket) {
+              beast::error_code ec;
+              socket.set_option(tcp::no_delay(true), ec);
+              if (tls) std::make_shared<DetectSession>(std::move(socket), ssl_ctx, sim)->run();
+              else std::make_shared<PlainSession>(beast::tcp_stream(std::move(socket)), sim, beast::flat_buffer())->run();
+            },
+            [&sim] { sim.tick(); }, tick_every) {}
 
-  void accept() {
-    acceptor.async_accept(ioc, [this](beast::error_code ec, tcp::socket socket) {
-      if (stopping) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        if (tls) std::make_shared<DetectSession>(std::move(socket), ssl_ctx, sim)->run();
-        else std::make_shared<PlainSession>(beast::tcp_stream(std::move(socket)), sim, beast::flat_buffer())->run();
-      }
-      accept();
-    });
-  }
-
-  void tick() {
-    ticker.expires_after(tick_interval);
-    ticker.async_wait([this](beast::error_code ec) {
-      if (ec || stopping) return;
-      sim.tick();
-      tick();
-    });
-  }
-
-  void shutdown(int sig) {
-    if (stopping.exchange(true)) return;
-    stopped_by = sig;
-    beast::error_code ignored;
-    acceptor.close(ignored);  // 1. stop accepting
-    ticker.cancel();
-    signals.cancel();
-    grace.expires_after(kShutdownGrace);  // 2. let requests in flight finish
-    grace.async_wait([this](beast::error_code) { ioc.stop(); });  // 3. then stop hard
-  }
-
-  Simulator& sim;
   std::optional<TlsMaterial> tls;
-  std::chrono::milliseconds tick_interval;
-  asio::io_context ioc;
-  tcp::acceptor acceptor;
-  asio::steady_timer ticker;
-  asio::steady_timer grace;
-  asio::signal_set signals;
   ssl::context ssl_ctx;
-  std::atomic<bool> stopping{false};
-  int stopped_by = 0;
+  examples::ServeLoop loop;
 };
 
 Server::Server(Simulator& sim, std::optional<TlsMaterial> tls, std::chrono::milliseconds tick)
@@ -323,27 +290,13 @@ std::string Server::listen(const std::string& host, unsigned short port) {
     ctx.use_private_key(asio::buffer(impl_->tls->key_pem), ssl::context::pem, ec);
     if (ec) return "the TLS private key was refused: " + ec.message();
   }
-  return examples::listen_on(impl_->acceptor, host, port);
+  return impl_->loop.listen(host, port);
 }
 
-unsigned short Server::port() const { return examples::bound_port(impl_->acceptor); }
+unsigned short Server::port() const { return impl_->loop.port(); }
 
-int Server::run(bool handle_signals) {
-  if (handle_signals) {
-    impl_->signals.add(SIGINT);
-    impl_->signals.add(SIGTERM);
-    impl_->signals.async_wait([this](beast::error_code ec, int sig) {
-      if (!ec) impl_->shutdown(sig);
-    });
-  }
-  impl_->accept();
-  impl_->tick();
-  impl_->ioc.run();
-  return impl_->stopped_by;
-}
+int Server::run(bool handle_signals) { return impl_->loop.run(handle_signals); }
 
-void Server::stop() {
-  asio::post(impl_->ioc, [this] { impl_->shutdown(0); });
-}
+void Server::stop() { impl_->loop.stop(); }
 
 }  // namespace opspilot::k8s_sim

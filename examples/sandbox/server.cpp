@@ -1,4 +1,3 @@
-#include "examples/common/cli.h"
 #include "examples/sandbox/server.h"
 
 #include <atomic>
@@ -9,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "examples/common/serve_loop.h"
 #include "examples/sandbox/api.h"
 
 namespace opspilot::sandbox {
@@ -22,7 +22,6 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kTickInterval = std::chrono::milliseconds(200);
-constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
 constexpr std::uint64_t kBodyLimit = 1 << 20;
 
 // One connection: read a request, answer it, repeat while the client keeps the connection alive.
@@ -99,74 +98,22 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct Server::Impl {
-  Impl(SandboxApi& a, const agent::Clock& c)
-      : api(a), clock(c), ioc(1), acceptor(ioc), ticker(ioc), grace(ioc), signals(ioc) {}
-
-  void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (stopping) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), api, clock)->start();
-      accept();
-    });
-  }
-
-  void tick() {
-    ticker.expires_after(kTickInterval);
-    ticker.async_wait([this](beast::error_code ec) {
-      if (ec || stopping) return;
-      api.advance(clock.now());
-      tick();
-    });
-  }
-
-  void shutdown(int sig) {
-    if (stopping.exchange(true)) return;
-    stopped_by = sig;
-    beast::error_code ignored;
-    acceptor.close(ignored);  // 1. stop accepting
-    ticker.cancel();
-    signals.cancel();
-    grace.expires_after(kShutdownGrace);  // 2. let requests in flight finish
-    grace.async_wait([this](beast::error_code) { ioc.stop(); });  // 3. then stop hard
-  }
-
-  SandboxApi& api;
-  const agent::Clock& clock;
-  asio::io_context ioc;
-  tcp::acceptor acceptor;
-  asio::steady_timer ticker;
-  asio::steady_timer grace;
-  asio::signal_set signals;
-  std::atomic<bool> stopping{false};
-  int stopped_by = 0;
+  Impl(SandboxApi& api, const agent::Clock& clock)
+      : loop([&api, &clock](tcp::socket socket) { std::make_shared<Session>(std::move(socket), api, clock)->start(); },
+             [&api, &clock] { api.advance(clock.now()); }, kTickInterval) {}
+  examples::ServeLoop loop;
 };
 
 Server::Server(SandboxApi& api, const agent::Clock& clock) : impl_(std::make_unique<Impl>(api, clock)) {}
 
 Server::~Server() = default;
 
-std::string Server::listen(const std::string& host, unsigned short port) {
-  return examples::listen_on(impl_->acceptor, host, port);
-}
+std::string Server::listen(const std::string& host, unsigned short port) { return impl_->loop.listen(host, port); }
 
-unsigned short Server::port() const { return examples::bound_port(impl_->acceptor); }
+unsigned short Server::port() const { return impl_->loop.port(); }
 
-int Server::run(bool handle_signals) {
-  if (handle_signals) {
-    impl_->signals.add(SIGINT);
-    impl_->signals.add(SIGTERM);
-    impl_->signals.async_wait([this](beast::error_code ec, int sig) {
-      if (!ec) impl_->shutdown(sig);
-    });
-  }
-  impl_->accept();
-  impl_->tick();
-  impl_->ioc.run();
-  return impl_->stopped_by;
-}
+int Server::run(bool handle_signals) { return impl_->loop.run(handle_signals); }
 
-void Server::stop() {
-  asio::post(impl_->ioc, [this] { impl_->shutdown(0); });
-}
+void Server::stop() { impl_->loop.stop(); }
 
 }  // namespace opspilot::sandbox
