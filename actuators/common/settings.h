@@ -30,8 +30,6 @@ std::chrono::milliseconds setting_timeout(const ActuatorSettings& s, const std::
 /// How an HTTP backend retries: `retries` (total tries, 1..20) and `retry_base` (the first
 /// backoff step, doubling with full jitter up to 5 s).
 RetryPolicy setting_retry(const ActuatorSettings& s, int default_attempts);
-/// The keys setting_retry() reads, for check_known_settings.
-inline const std::set<std::string> kRetrySettings{"retries", "retry_base"};
 /// A secret given as `<key>_file` (a path; one trailing newline dropped) or `<key>_env` (an
 /// environment variable's name); never as a literal. "" when neither is set.
 std::string setting_secret(const ActuatorSettings& s, const std::string& key);

@@ -42,10 +42,7 @@ std::string ClusterFollower::start() {
     while (!stop_.load()) {
       std::this_thread::sleep_for(options_.poll);
       const std::string err = poll_once();
-      if (!err.empty()) {
-        ++failures_;
-        if (err != last_error_) std::cerr << "sandbox: following the cluster: " << err << std::endl;
-      }
+      if (!err.empty() && err != last_error_) std::cerr << "sandbox: following the cluster: " << err << std::endl;
       last_error_ = err;
     }
   });

@@ -39,9 +39,8 @@ class ClusterFollower {
   /// Reads the cluster once (an unreachable server or a missing namespace is an error, returned
   /// in words), then keeps following it from a thread until stop().
   std::string start();
+  /// Stops following. A failed poll is logged once per distinct message and retried.
   void stop();
-  /// Polls that failed since start (each is logged once per distinct message).
-  long failures() const { return failures_.load(); }
 
  private:
   std::string poll_once();
@@ -56,7 +55,6 @@ class ClusterFollower {
   ClusterFollowOptions options_;
   std::map<std::string, Seen> seen_;  // polling thread only (and start(), before it runs)
   std::atomic<bool> stop_{false};
-  std::atomic<long> failures_{0};
   std::string last_error_;
   std::thread thread_;
 };
