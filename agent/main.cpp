@@ -1,3 +1,7 @@
 #include "agent/cli/commands.h"
+#include "examples/backtest/backtest_cmd.h"
 
-int main(int argc, char** argv) { return opspilot::agent::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  opspilot::backtest::register_backtest_command();
+  return opspilot::agent::cli::main(argc, argv);
+}

@@ -65,14 +65,24 @@ TEST(ScalingPlanner, WithinTenPercentToleranceHolds) {
   EXPECT_EQ(out.desired_replicas, 4);
 }
 
-TEST(ScalingPlanner, ForecastUpperBoundSizesAheadOfLoad) {
+TEST(ScalingPlanner, ForecastQuantileSizesAheadOfLoad) {
   ScalingPlanner planner;
   const TargetSpec t = target();
   const Observation o = obs(200);      // exactly 4 replicas' worth now
-  const Prediction p = forecast(390);  // upper 390 → 8 replicas by the time they are ready
+  const Prediction p = forecast(390);  // the 90% quantile of this band is ~376.5 → 8 replicas
   const auto out = planner.plan({&t, &o, &p, 4, TimePoint(Duration(0))});
   EXPECT_EQ(out.desired_replicas, 8);
-  EXPECT_NE(out.reason.find("forecast upper"), std::string::npos) << out.reason;
+  EXPECT_NE(out.reason.find("forecast q90 376.5"), std::string::npos) << out.reason;
+}
+
+TEST(ScalingPlanner, ForecastWithinTheToleranceBandKeepsTheCount) {
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  const Observation o = obs(200);
+  const Prediction p = forecast(225);  // q90 217 is a little above 4 replicas' worth, inside the 10% band
+  const auto out = planner.plan({&t, &o, &p, 4, TimePoint(Duration(0))});
+  EXPECT_EQ(out.action, "hold") << out.reason;
+  EXPECT_EQ(out.desired_replicas, 4);
 }
 
 TEST(ScalingPlanner, ScaleDownIsStabilisedOverTheWindow) {

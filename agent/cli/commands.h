@@ -22,6 +22,11 @@ int cmd_approve(const Args& args);
 int cmd_deny(const Args& args);
 int main(int argc, char** argv);
 
+/// A command linked in from outside the agent library (e.g. `backtest`, which needs the
+/// sandbox's model): main() dispatches to it and lists `usage` (its help lines) in the help.
+using CommandFn = int (*)(const Args& args);
+void register_command(const std::string& name, CommandFn fn, const std::string& usage);
+
 /// Parsed `--flag value` / `--flag=value` / `-c value` options and positional arguments.
 struct Options {
   std::vector<std::string> positional;

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 
 #include "agent/cli/commands.h"
 
@@ -36,11 +37,32 @@ commands:
   version                               print the version
 )";
 
+struct Registered {
+  CommandFn fn;
+  std::string usage;
+};
+std::map<std::string, Registered>& registered() {
+  static std::map<std::string, Registered> commands;
+  return commands;
+}
+
+std::string usage_text() {
+  std::string u = kUsage;
+  std::string extra;
+  for (const auto& [name, r] : registered()) extra += r.usage;
+  const auto at = u.find("  version ");
+  return extra.empty() || at == std::string::npos ? u : u.insert(at, extra);
+}
+
 }  // namespace
+
+void register_command(const std::string& name, CommandFn fn, const std::string& usage) {
+  registered()[name] = Registered{fn, usage};
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << kUsage;
+    std::cerr << usage_text();
     return 2;
   }
   const std::string cmd = argv[1];
@@ -57,15 +79,16 @@ int main(int argc, char** argv) {
   if (cmd == "approvals") return cmd_approvals(args);
   if (cmd == "approve") return cmd_approve(args);
   if (cmd == "deny") return cmd_deny(args);
+  if (const auto it = registered().find(cmd); it != registered().end()) return it->second.fn(args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "opspilot " << OPSPILOT_VERSION << "\n";
     return 0;
   }
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::cout << kUsage;
+    std::cout << usage_text();
     return 0;
   }
-  std::cerr << "opspilot: unknown command \"" << cmd << "\"\n" << kUsage;
+  std::cerr << "opspilot: unknown command \"" << cmd << "\"\n" << usage_text();
   return 2;
 }
 

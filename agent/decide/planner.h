@@ -33,8 +33,9 @@ class Planner {
   virtual PlanOutput plan(const PlanInput& in) = 0;
 };
 
-/// Capacity planning: replicas = ceil(load / (per_replica × target_utilization)), sized for the
-/// forecast's upper bound at the readiness horizon, never below the reactive need of the current
+/// Capacity planning: replicas = ceil(load / (per_replica × target_utilization)), sized for an
+/// upper quantile of the forecast at the readiness horizon (inside the HPA's tolerance band the
+/// current count stands), never below the reactive need of the current
 /// load (computed as the Kubernetes HPA does, with its 10% tolerance), and scaling down only to
 /// the largest recommendation seen over the scale-down window (HPA's stabilization).
 class ScalingPlanner final : public Planner {
@@ -49,6 +50,9 @@ class ScalingPlanner final : public Planner {
   };
   std::deque<Recommendation> recent_;
 };
+
+/// The upper forecast quantile the planner sizes for (targets[].forecast.quantile).
+double sizing_quantile(const TargetSpec& t);
 
 /// Per-replica capacity: the configured value, else estimated from load and a saturation
 /// (utilisation, 0..1) signal. nullopt when neither is known.

@@ -2,6 +2,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "agent/predict/predictor.h"
+
 #include "agent/decide/planner.h"
 
 namespace opspilot::agent {
@@ -14,6 +16,8 @@ std::string fmt(const char* f, double a) {
 }
 
 }  // namespace
+
+double sizing_quantile(const TargetSpec& /*t*/) { return 0.9; }
 
 std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,
                                            int current_replicas) {
@@ -57,14 +61,29 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
 
   // A forecast below the accuracy floor is not acted on: the reactive rule decides alone.
   const bool use = pred.enough_data && pred.trusted;
+  // The forecast is sized at the upper quantile the target asks for (forecast.quantile), read
+  // off the forecast's band as a normal quantile. The same tolerance band as the reactive rule
+  // keeps it from chasing noise: inside it, the current count is right.
   int predictive = 0;
-  if (use) predictive = static_cast<int>(std::ceil(pred.upper / unit));
+  double sized = pred.upper;
+  if (use) {
+    const double band_z = normal_quantile(0.5 + pred.level / 2);
+    if (band_z > 0 && pred.upper > pred.mean)
+      sized = pred.mean + normal_quantile(sizing_quantile(t)) / band_z * (pred.upper - pred.mean);
+    if (current > 0) {
+      const double ratio = sized / (current * unit);
+      predictive = std::abs(ratio - 1.0) <= kTolerance ? current : static_cast<int>(std::ceil(ratio * current));
+    } else {
+      predictive = static_cast<int>(std::ceil(sized / unit));
+    }
+  }
 
   int desired = std::max(reactive, predictive);
   std::string binding;
   if (use && predictive >= reactive) {
-    binding = "forecast upper " + fmt("%.1f", pred.upper) + " at +" + fmt("%.0fs", pred.horizon_seconds) +
-              " needs " + std::to_string(predictive);
+    binding = "forecast q" + fmt("%.0f", sizing_quantile(t) * 100) + " " + fmt("%.1f", sized) + " at +" +
+              fmt("%.0fs", pred.horizon_seconds) + " needs " + std::to_string(predictive) + " (mean " +
+              fmt("%.1f", pred.mean) + ", " + fmt("%.0f%%", pred.level * 100) + " band to " + fmt("%.1f", pred.upper) + ")";
   } else {
     binding = "current load " + fmt("%.1f", load->value) + " needs " + std::to_string(reactive) +
               (use                ? " (forecast needs " + std::to_string(predictive) + ")"
@@ -88,7 +107,7 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     }
     // Hysteresis: a scale-down must leave the HPA tolerance as headroom, or the next tick's
     // reactive floor would scale straight back up.
-    const double need = std::max(load->value, use ? pred.upper : 0.0);
+    const double need = std::max(load->value, use ? sized : 0.0);
     const int with_headroom = static_cast<int>(std::ceil(need / (unit * (1.0 - kTolerance))));
     if (desired < with_headroom) {
       desired = std::min(with_headroom, current);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <utility>
 
 namespace opspilot::sandbox {
 namespace {
@@ -105,7 +106,20 @@ double LoadGenerator::burst_load(double elapsed_s) {
   return total;
 }
 
+void LoadGenerator::replay(std::vector<double> rps, double step_s, double offset_s) {
+  trace_ = std::move(rps);
+  trace_step_s_ = step_s > 0 ? step_s : 60;
+  trace_offset_s_ = offset_s;
+}
+
+double LoadGenerator::trace_rate(double elapsed_s) const {
+  const double k = std::floor((elapsed_s - trace_offset_s_) / trace_step_s_);
+  if (k < 0 || k >= static_cast<double>(trace_.size())) return 0;
+  return std::max(0.0, trace_[static_cast<std::size_t>(k)]);
+}
+
 double LoadGenerator::rate(double elapsed_s) {
+  if (!trace_.empty()) return trace_rate(elapsed_s);
   return std::max(0.0, seasonal(elapsed_s) * noise(elapsed_s) + burst_load(elapsed_s));
 }
 

@@ -32,6 +32,15 @@ class LoadGenerator {
 
   const LoadSpec& spec() const { return spec_; }
 
+  /// Replays a recorded trace instead of the model: from now on rate(t) is
+  /// `rps[floor((t − offset_s) / step_s)]` (held constant within a step, as a per-minute count
+  /// is), 0 before the trace and after its end. Used by backtests; the seasonal model, noise and
+  /// bursts are then ignored.
+  void replay(std::vector<double> rps, double step_s, double offset_s = 0);
+  bool replaying() const { return !trace_.empty(); }
+  /// The replayed trace's rate at `elapsed_s` (0 outside it); the model's rate when not replaying.
+  double trace_rate(double elapsed_s) const;
+
  private:
   struct Burst {
     double start_s;
@@ -48,6 +57,9 @@ class LoadGenerator {
   std::int64_t first_knot_ = 0;
   double next_burst_s_;
   std::vector<Burst> bursts_;
+  std::vector<double> trace_;  // replay(): per-step rates
+  double trace_step_s_ = 60;
+  double trace_offset_s_ = 0;
 };
 
 }  // namespace opspilot::sandbox

@@ -1,0 +1,180 @@
+// `opspilot backtest`: the command-line face of backtest.h.
+#include "examples/backtest/backtest_cmd.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/cli/commands.h"
+#include "agent/cli/csv_input.h"
+#include "agent/config/duration.h"
+#include "agent/config/loader.h"
+#include "examples/backtest/backtest.h"
+#include "examples/sandbox/config.h"
+#include "policies/policy_set.h"
+
+namespace opspilot::backtest {
+namespace {
+
+namespace fs = std::filesystem;
+using agent::cli::Args;
+
+constexpr const char* kUsage =
+    "  backtest --trace FILE -c FILE [--policy PATH[,PATH]] [--target T] [--peak-replicas N | --scale X]\n"
+    "           [--per-second] [--value-column C] [--sandbox FILE --service S] [--seed N]\n"
+    "           [--duration D] [--latency-slo 0.5] [--error-slo 0.01] [--out DIR] [--json]\n"
+    "                                        replay a load trace through the sandbox model: opspilot's\n"
+    "                                        decisions vs the Kubernetes HPA and a perfect-foresight oracle\n";
+
+int usage_error(const std::string& msg) {
+  std::cerr << "opspilot backtest: " << msg << "\nrun `opspilot help` for usage\n";
+  return 2;
+}
+
+bool number(const agent::cli::Options& o, const std::string& flag, double* out, std::string* err) {
+  if (!o.has(flag)) return true;
+  const std::string text = o.get(flag);
+  try {
+    std::size_t used = 0;
+    *out = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(*out)) return true;
+  } catch (const std::exception&) {
+  }
+  *err = "--" + flag + " must be a number, got \"" + text + "\"";
+  return false;
+}
+
+bool write(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+nlohmann::json run_json(const RunResult& r) {
+  return {{"slo_violation_minutes", r.slo_violation_minutes}, {"replica_hours", r.replica_hours},
+          {"scaling_actions", r.scaling_actions}, {"mean_utilization", r.mean_utilization},
+          {"minutes", r.minutes.size()}, {"wall_seconds", r.wall_seconds}};
+}
+
+}  // namespace
+
+int cmd_backtest(const Args& args) {
+  const agent::cli::Options o = agent::cli::parse_options(
+      args,
+      {"config", "trace", "policy", "target", "value-column", "scale", "peak-replicas", "sandbox", "service",
+       "seed", "duration", "latency-slo", "error-slo", "out"},
+      {"per-second", "json"});
+  if (!o.error.empty()) return usage_error(o.error);
+  if (!o.has("trace")) return usage_error("say which load trace: --trace FILE (CSV: timestamp,value)");
+  if (!o.has("config")) return usage_error("say which agent config: -c FILE");
+  if (o.has("scale") && o.has("peak-replicas")) return usage_error("give --scale or --peak-replicas, not both");
+  if (o.has("sandbox") != o.has("service")) return usage_error("--sandbox FILE and --service NAME go together");
+
+  agent::LoadResult cfg = agent::load_config_file(o.get("config"));
+  if (const std::string rep = cfg.report(); !rep.empty()) std::cerr << rep;
+  if (!cfg.ok()) return 1;
+
+  BacktestOptions b;
+  b.config = cfg.config;
+  b.target = o.get("target");
+  std::string err;
+  auto trace = read_trace(o.get("trace"), o.get("value-column"), o.has("per-second"), &err);
+  if (!trace) {
+    std::cerr << "opspilot backtest: " << err << "\n";
+    return 1;
+  }
+  b.trace = std::move(*trace);
+
+  const agent::TargetSpec* target = nullptr;
+  for (const auto& t : b.config.targets)
+    if (b.target.empty() || t.name == b.target) {
+      target = &t;
+      break;
+    }
+  if (!target)
+    return usage_error(b.target.empty() ? "the config has no target" : "the config has no target named \"" + b.target + "\"");
+  if (o.has("sandbox")) {
+    sandbox::ConfigResult sc = sandbox::load_config_file(o.get("sandbox"));
+    if (!sc.ok()) {
+      std::cerr << sc.message();
+      return 1;
+    }
+    const auto it = std::find_if(sc.spec->services.begin(), sc.spec->services.end(),
+                                 [&](const sandbox::ServiceSpec& s) { return s.name == o.get("service"); });
+    if (it == sc.spec->services.end()) return usage_error("no service \"" + o.get("service") + "\" in " + o.get("sandbox"));
+    b.service = *it;
+    b.service.incidents.clear();
+  } else {
+    b.service = service_for_target(*target);
+  }
+  b.service.name = target->name;
+
+  double scale = 1, peak_replicas = 0, seed = 1;
+  if (!number(o, "scale", &scale, &err) || !number(o, "peak-replicas", &peak_replicas, &err) ||
+      !number(o, "seed", &seed, &err) || !number(o, "latency-slo", &b.slo.latency_s, &err) ||
+      !number(o, "error-slo", &b.slo.error_ratio, &err))
+    return usage_error(err);
+  if (o.has("peak-replicas")) {
+    // Scaled so that the trace's peak needs this many replicas at the target utilisation.
+    const double peak = *std::max_element(b.trace.rps.begin(), b.trace.rps.end());
+    if (peak <= 0) return usage_error("--peak-replicas: the trace's peak is 0");
+    scale = peak_replicas * b.service.per_replica * target->capacity.target_utilization / peak;
+  }
+  if (!(scale > 0)) return usage_error("--scale must be > 0");
+  for (double& v : b.trace.rps) v *= scale;
+  b.seed = static_cast<std::uint64_t>(seed);
+  if (o.has("duration")) {
+    auto d = agent::parse_duration(o.get("duration"), &err);
+    if (!d) return usage_error("--duration: " + err);
+    b.max_steps = static_cast<std::size_t>(agent::to_seconds(*d) / b.trace.step_s);
+    if (b.max_steps == 0) return usage_error("--duration is shorter than one trace step");
+  }
+
+  std::unique_ptr<policies::PolicySet> policy_set;
+  if (o.has("policy")) {
+    policy_set = std::make_unique<policies::PolicySet>(agent::cli::split_list(o.get("policy")));
+    const policies::ReloadReport rep = policy_set->reload();
+    if (!rep.ok) {
+      std::cerr << "opspilot backtest: the policies do not load:\n" << policies::format_diagnostics(rep.diagnostics);
+      return 1;
+    }
+    b.policies = policy_set.get();
+  }
+
+  const fs::path out = o.has("out") ? fs::path(o.get("out")) : fs::path("backtest-out");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  b.journal_dir = (out / "journal").string();
+  fs::remove_all(b.journal_dir, ec);  // the decisions of this replay only
+
+  auto res = run_backtest(b, &err);
+  if (!res) {
+    std::cerr << "opspilot backtest: " << err << "\n";
+    return 1;
+  }
+  const std::string md = summary_markdown(b, *res);
+  if (!write(out / "backtest.md", md) || !write(out / "backtest.html", chart_html(b, *res)) ||
+      !write(out / "minutes.csv", minutes_csv(*res))) {
+    std::cerr << "opspilot backtest: cannot write the results into " << out << "\n";
+    return 1;
+  }
+  if (o.has("json")) {
+    nlohmann::json j = {{"trace", b.trace.source},   {"steps", b.max_steps ? b.max_steps : b.trace.rps.size()},
+                        {"seed", b.seed},            {"opspilot", run_json(res->opspilot)},
+                        {"hpa", run_json(res->hpa)}, {"oracle", run_json(res->oracle)},
+                        {"decisions", res->decisions}, {"out", out.string()}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << md << "\nwrote " << (out / "backtest.md").string() << ", " << (out / "backtest.html").string()
+              << ", " << (out / "minutes.csv").string() << " and the decisions in " << b.journal_dir
+              << " (opspilot decisions --journal " << b.journal_dir << ")\n";
+  }
+  return 0;
+}
+
+void register_backtest_command() { agent::cli::register_command("backtest", &cmd_backtest, kUsage); }
+
+}  // namespace opspilot::backtest
