@@ -85,7 +85,7 @@ bool Agent::init(std::string* error) {
   }
   if (config_.approvals.slack.enabled() || !config_.approvals.slack.signing_secret.empty()) {
     slack_ = std::make_shared<slack::SlackClient>(config_.approvals.slack);  // group cache in real seconds
-    if (config_.approvals.slack.enabled()) notifier_ = std::make_unique<SlackNotifier>(slack_);
+    if (config_.approvals.slack.enabled()) notifier_ = std::make_unique<SlackNotifier>(slack_, config_.approvals.slack);
   }
   ApprovalBook::GroupMembers members;
   if (slack_ && !config_.approvals.slack.bot_token.empty())

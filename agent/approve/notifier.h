@@ -17,6 +17,16 @@ class ApprovalNotifier {
   virtual void requested(Decision& d) = 0;
   /// Updates the posted message with how the request was settled. Never throws.
   virtual void settled(const Decision& d) = 0;
+  /// Asks a human to look at an incident the agent will not (or can no longer) fix itself: a
+  /// dependency outage, conflicting signals, a remediation that did not help. A plain message,
+  /// nothing to approve. Returns "" when posted, else why not. Never throws. The default has no
+  /// channel to post to and says so.
+  virtual std::string escalate(const Decision& d) {
+    return "no escalation channel is configured for " + d.id;
+  }
 };
+
+/// The escalation in words: target, incident class, why, the evidence and the decision id.
+std::string escalation_text(const Decision& d);
 
 }  // namespace opspilot::agent

@@ -1,7 +1,12 @@
 #include "agent/approve/slack_notifier.h"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "actuators/common/http_client.h"
 
 namespace opspilot::agent {
 namespace {
@@ -81,6 +86,60 @@ void SlackNotifier::settled(const Decision& d) {
   const slack::Posted p = client_->update(approval_message(d), a.slack_channel, a.slack_ts, a.slack_response_url);
   // The decision is already journaled; a stale message is reported, never silently left.
   if (!p.ok) std::cerr << "opspilot: could not update the Slack message of " << d.id << ": " << p.error << "\n";
+}
+
+std::string escalation_text(const Decision& d) {
+  const RemediationInfo& m = d.remediation;
+  std::string t = "Escalation: " + d.namespace_ + "/" + d.target;
+  if (m.classified()) t += " — " + m.incident_class;
+  t += " (" + d.id + "). The agent is not acting on its own; a human is needed.\n" + d.reason;
+  for (const auto& e : m.evidence) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, ": %.4g", e.value);
+    t += "\n• " + e.signal + buf;
+    if (std::isfinite(e.baseline)) {
+      std::snprintf(buf, sizeof buf, " (before: %.4g)", e.baseline);
+      t += buf;
+    }
+    if (!e.note.empty()) t += " — " + e.note;
+  }
+  if (!m.follow_up_of.empty()) t += "\nFollows " + m.follow_up_of + ".";
+  return t;
+}
+
+std::string SlackNotifier::escalate(const Decision& d) {
+  if (!spec_ || !spec_->enabled())
+    return "Slack escalation for " + d.id + " not posted: the notifier was built without approvals.slack settings";
+  nlohmann::json body = {{"text", slack::escape_mrkdwn(escalation_text(d))}};
+  actuators::HttpRequest req;
+  req.method = "POST";
+  req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec_->timeout);
+  req.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+  // Where it went, in words that never carry the token or the webhook's secret path.
+  std::string where = "the Slack webhook";
+  if (!spec_->bot_token.empty()) {
+    if (spec_->channel.empty()) return "Slack escalation for " + d.id + " not posted: approvals.slack.channel is not set";
+    body["channel"] = spec_->channel;
+    req.url = spec_->api_url + "/chat.postMessage";
+    req.headers.emplace_back("Authorization", "Bearer " + spec_->bot_token);
+    where = "Slack chat.postMessage (channel \"" + spec_->channel + "\")";
+  } else {
+    req.url = spec_->webhook_url;
+  }
+  req.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  int attempts = 0;
+  const actuators::HttpResponse r =
+      actuators::HttpClient::for_this_thread().send_with_retry(req, actuators::RetryPolicy{}, &attempts);
+  const std::string tries = " after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+  if (!r.transport_ok()) return "escalation " + d.id + " to " + where + " failed" + tries + ": " + r.error;
+  if (!r.ok())
+    return "escalation " + d.id + " to " + where + " answered HTTP " + std::to_string(r.status) + tries + ": " +
+           actuators::body_excerpt(r.body, 200);
+  const auto j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("ok") && j["ok"].is_boolean() && !j["ok"].get<bool>())
+    return "escalation " + d.id + " refused by " + where + ": " +
+           (j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : std::string("ok is false"));
+  return {};
 }
 
 }  // namespace opspilot::agent

@@ -49,7 +49,10 @@ struct ForecastSpec {
   Duration step{0};                              // the forecaster's sampling step; 0 = `interval`
   Duration history{std::chrono::hours(6)};       // how much history a fit uses
   Duration refit_every{std::chrono::hours(1)};   // refit and re-select this often
-  double level = 0.95;       // the two-sided band the planner sizes for (its upper bound)
+  double level = 0.95;       // the two-sided band forecasts are made with (and scored on)
+  /// The upper quantile of the forecast the planner sizes for, read off the band as a normal
+  /// quantile: 0.9 = enough replicas for the load the forecast exceeds one time in ten.
+  double quantile = 0.9;
   /// The accuracy floor: when the live, rolling MASE is above `max_mase` or the band's coverage
   /// below `min_coverage` (after `min_scored` forecasts were scored), the planner ignores the
   /// forecast and falls back to the reactive rule. 0 = no floor.
@@ -67,6 +70,32 @@ struct SloSpec {
   double latency_seconds = 0; // p99 latency above this counts as an SLO breach; 0 = none
 };
 
+/// How incidents are classified and remediated (agent/decide/remediation.h). Defaults suit a
+/// 15 s interval; read from `targets[].remediation`.
+struct RemediationSpec {
+  bool enabled = true;
+  /// Ticks a classification must hold, unchanged, before anything is proposed (one noisy sample
+  /// is never acted on); also the symptom-free ticks that close an incident.
+  int persist_ticks = 3;
+  double latency_factor = 1.5;       // latency above baseline × this is a symptom
+  double error_ratio = 0.01;         // the service's own error ratio above this (and 2× baseline)
+  double dependency_error_ratio = 0.01;  // the dependencies' error ratio above this
+  double restarts = 2;               // container restarts within restart_window: a crash loop
+  Duration restart_window{std::chrono::minutes(5)};
+  /// A revision change at most this long before the symptoms began implicates the deploy (the
+  /// only case in which a rollback is proposed).
+  Duration deploy_window{std::chrono::minutes(15)};
+  /// After a restart that did not help, a deploy this recent is rolled back; else escalate.
+  Duration follow_up_deploy_window{std::chrono::hours(1)};
+  double pod_outlier_factor = 3;     // a pod this many times slower than the others' median
+  double saturation = 0.85;          // utilisation at or above this with latency up: saturation
+  Duration baseline_window{std::chrono::minutes(10)};  // the healthy window before onset
+  /// After the rollout is done: this much is skipped (rate windows still hold the incident),
+  /// then recovery_window is observed and judged against the baseline.
+  Duration settle{std::chrono::minutes(1)};
+  Duration recovery_window{std::chrono::minutes(3)};
+};
+
 struct TargetSpec {
   std::string name;
   std::string kind = "Deployment";  // Deployment | StatefulSet | AutoScalingGroup
@@ -78,7 +107,16 @@ struct TargetSpec {
   /// Sidecar mode: the workload's own metrics endpoint. Empty in controller mode.
   std::string scrape_url;
   /// Signals by role: load (required), replicas, ready_replicas, saturation, latency, errors,
-  /// incident (> 0 while an incident is confirmed, e.g. from ALERTS: scores the detectors).
+  /// incident (> 0 while an incident is confirmed, e.g. from ALERTS: scores the detectors), and
+  /// the ones the remediation planner tells incidents apart by (agent/decide/remediation.h):
+  ///   errors            failed requests per second, every 5xx (same unit as load);
+  ///   dependency_errors the part of them an upstream caused (502/504 — a service behind a
+  ///                     failing dependency reports those, not its own 500s), per second;
+  ///   restarts          container restarts, a counter (e.g. sum of
+  ///                     kube_pod_container_status_restarts_total): rising = crash loop;
+  ///   revision          the revision running or being rolled out (a number; a change is a deploy);
+  ///   pod_latency       one series per pod, each with a `pod` label (e.g. p99 by pod): one pod
+  ///                     far slower than the others is a bad pod.
   std::map<std::string, SignalSpec> signals;
   CapacitySpec capacity;
   LimitsSpec limits;
@@ -86,6 +124,7 @@ struct TargetSpec {
   Duration scale_down_window{std::chrono::minutes(5)};
   ForecastSpec forecast;
   SloSpec slo;
+  RemediationSpec remediation;
   SourcePos pos;
 };
 

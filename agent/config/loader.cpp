@@ -50,9 +50,13 @@ const Keys kJournalKeys{"path", "fsync", "record_every_tick", "max_segment_bytes
 const Keys kClockKeys{"speed", "start"};
 const Keys kTargetKeys{"name",     "kind",     "namespace", "labels",          "environment",
                        "scrape",   "metrics",  "capacity",  "limits",          "readiness_delay",
-                       "scale_down_window",    "forecast",  "slo"};
+                       "scale_down_window",    "forecast",  "slo",             "remediation"};
 const Keys kForecastKeys{"model",    "step",         "history",    "refit_every",
-                         "level",    "max_mase",     "min_coverage", "min_scored"};
+                         "level",    "quantile",     "max_mase",   "min_coverage", "min_scored"};
+const Keys kRemediationKeys{"enabled",      "persist_ticks",      "latency_factor",  "error_ratio",
+                            "dependency_error_ratio", "restarts", "restart_window",  "deploy_window",
+                            "follow_up_deploy_window", "pod_outlier_factor", "saturation",
+                            "baseline_window", "settle",          "recovery_window"};
 const Keys kSloKeys{"objective", "window", "latency"};
 const Keys kForecastModelNames(kForecastModels.begin(), kForecastModels.end());
 const Keys kCapacityKeys{"per_replica", "target_utilization"};
@@ -71,6 +75,8 @@ bool utilization(double v) { return v > 0 && v <= 1; }
 bool level(double v) { return v > 0 && v < 1; }
 bool ratio(double v) { return v >= 0 && v <= 1; }
 bool percent(double v) { return v > 0 && v < 100; }
+bool upper_quantile(double v) { return v >= 0.5 && v < 1; }
+bool factor(double v) { return v >= 1; }
 
 void load_forecast(Reader& r, const Entry* e, ForecastSpec& f) {
   const std::optional<MapView> m = r.section(e, &kForecastKeys);
@@ -80,9 +86,29 @@ void load_forecast(Reader& r, const Entry* e, ForecastSpec& f) {
   r.read_duration(m->find("history"), std::chrono::minutes(1), f.history);
   r.read_duration(m->find("refit_every"), std::chrono::minutes(1), f.refit_every);
   r.read_number(m->find("level"), level, msg::number_level(), f.level);
+  r.read_number(m->find("quantile"), upper_quantile, "an upper quantile in [0.5, 1), e.g. 0.9", f.quantile);
   r.read_number(m->find("max_mase"), non_negative, msg::number_non_negative(), f.max_mase);
   r.read_number(m->find("min_coverage"), ratio, msg::number_ratio(), f.min_coverage);
   r.read_int(m->find("min_scored"), 1, 1'000'000, f.min_scored);
+}
+
+void load_remediation(Reader& r, const Entry* e, RemediationSpec& s) {
+  const std::optional<MapView> m = r.section(e, &kRemediationKeys);
+  if (!m) return;
+  r.read_bool(m->find("enabled"), s.enabled);
+  r.read_int(m->find("persist_ticks"), 1, 1000, s.persist_ticks);
+  r.read_number(m->find("latency_factor"), factor, "a factor >= 1, e.g. 1.5", s.latency_factor);
+  r.read_number(m->find("error_ratio"), ratio, msg::number_ratio(), s.error_ratio);
+  r.read_number(m->find("dependency_error_ratio"), ratio, msg::number_ratio(), s.dependency_error_ratio);
+  r.read_number(m->find("restarts"), positive, "a positive number of restarts, e.g. 2", s.restarts);
+  r.read_duration(m->find("restart_window"), std::chrono::seconds(1), s.restart_window);
+  r.read_duration(m->find("deploy_window"), std::chrono::seconds(1), s.deploy_window);
+  r.read_duration(m->find("follow_up_deploy_window"), std::chrono::seconds(1), s.follow_up_deploy_window);
+  r.read_number(m->find("pod_outlier_factor"), factor, "a factor >= 1, e.g. 3", s.pod_outlier_factor);
+  r.read_number(m->find("saturation"), utilization, "a utilisation in (0, 1], e.g. 0.85", s.saturation);
+  r.read_duration(m->find("baseline_window"), std::chrono::seconds(1), s.baseline_window);
+  r.read_duration(m->find("settle"), std::chrono::seconds(0), s.settle);
+  r.read_duration(m->find("recovery_window"), std::chrono::seconds(1), s.recovery_window);
 }
 
 void load_slo(Reader& r, const Entry* e, SloSpec& s) {
@@ -221,6 +247,7 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
   r.read_duration(m->find("scale_down_window"), Duration(0), t.scale_down_window);
   load_forecast(r, m->find("forecast"), t.forecast);
   load_slo(r, m->find("slo"), t.slo);
+  load_remediation(r, m->find("remediation"), t.remediation);
 
   const std::string& label = t.name.empty() ? path : t.name;
   if (controller && scrape != nullptr) {

@@ -51,8 +51,9 @@ LoadResult load_config_file(const std::string& path);
 LoadResult load_config_string(std::string_view text, const std::string& virtual_name = "<config>");
 
 /// The signal roles a target's `metrics` may define; "load" is required.
-inline constexpr std::array<std::string_view, 7> kSignalRoles{
-    "load", "replicas", "ready_replicas", "saturation", "latency", "errors", "incident"};
+inline constexpr std::array<std::string_view, 11> kSignalRoles{
+    "load",    "replicas",          "ready_replicas", "saturation", "latency",    "errors",
+    "incident", "dependency_errors", "restarts",       "revision",   "pod_latency"};
 /// Forecast models (`targets[].forecast.model`).
 inline constexpr std::array<std::string_view, 2> kForecastModels{"auto", "linear-trend"};
 

@@ -17,7 +17,7 @@ std::string fmt(const char* f, double a) {
 
 }  // namespace
 
-double sizing_quantile(const TargetSpec& /*t*/) { return 0.9; }
+double sizing_quantile(const TargetSpec& t) { return t.forecast.quantile; }
 
 std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,
                                            int current_replicas) {
@@ -70,11 +70,15 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     const double band_z = normal_quantile(0.5 + pred.level / 2);
     if (band_z > 0 && pred.upper > pred.mean)
       sized = pred.mean + normal_quantile(sizing_quantile(t)) / band_z * (pred.upper - pred.mean);
+    // A huge band must not overflow the count: anything beyond a million replicas is the same
+    // "as many as the limits allow" (the policy check clamps to max_replicas and records it).
+    const auto count = [](double x) { return static_cast<int>(std::min(std::ceil(x), 1e6)); };
+    if (!std::isfinite(sized)) sized = 1e300;
     if (current > 0) {
       const double ratio = sized / (current * unit);
-      predictive = std::abs(ratio - 1.0) <= kTolerance ? current : static_cast<int>(std::ceil(ratio * current));
+      predictive = std::abs(ratio - 1.0) <= kTolerance ? current : count(ratio * current);
     } else {
-      predictive = static_cast<int>(std::ceil(sized / unit));
+      predictive = count(sized / unit);
     }
   }
 

@@ -229,6 +229,66 @@ void read_approval(Reader& r, const json& j, ApprovalInfo& a) {
   r.str(j, "notify_error", "approval.", a.notify_error);
 }
 
+json time_or_null(const std::optional<TimePoint>& t) { return t ? json(format_rfc3339_ms(*t)) : json(nullptr); }
+json ms_or_null(const std::optional<TimePoint>& t) {
+  return t ? json(t->time_since_epoch().count()) : json(nullptr);
+}
+
+json remediation_json(const RemediationInfo& m) {
+  json evidence = json::array();
+  for (const auto& e : m.evidence)
+    evidence.push_back({{"signal", e.signal}, {"value", e.value}, {"baseline", e.baseline}, {"note", e.note}});
+  json j = {{"class", m.incident_class},     {"proposed", m.proposed},     {"confidence", m.confidence},
+            {"expected_effect", m.expected_effect}, {"evidence", std::move(evidence)},
+            {"signal", m.signal},            {"threshold", m.threshold},   {"recovery", m.recovery},
+            {"recovery_detail", m.recovery_detail}, {"follow_up_of", m.follow_up_of}};
+  for (const auto& [key, t] : {std::pair{"onset", &m.onset}, std::pair{"deadline", &m.deadline},
+                               std::pair{"rolled_out", &m.rolled_out}}) {
+    j[key] = time_or_null(*t);
+    j[std::string(key) + "_unix_ms"] = ms_or_null(*t);
+  }
+  if (!m.notify_error.empty()) j["notify_error"] = m.notify_error;
+  return j;
+}
+
+void read_remediation(Reader& r, const json& j, RemediationInfo& m) {
+  const std::string at = "remediation.";
+  r.str(j, "class", at, m.incident_class);
+  r.str(j, "proposed", at, m.proposed);
+  r.num(j, "confidence", at, m.confidence);
+  r.str(j, "expected_effect", at, m.expected_effect);
+  r.str(j, "signal", at, m.signal);
+  r.num(j, "threshold", at, m.threshold);
+  r.str(j, "recovery", at, m.recovery);
+  r.str(j, "recovery_detail", at, m.recovery_detail);
+  r.str(j, "follow_up_of", at, m.follow_up_of);
+  r.str(j, "notify_error", at, m.notify_error);
+  for (const auto& [key, t] : {std::pair{"onset", &m.onset}, std::pair{"deadline", &m.deadline},
+                               std::pair{"rolled_out", &m.rolled_out}}) {
+    const json* ms = r.field(j, (std::string(key) + "_unix_ms").c_str());
+    const json* text = r.field(j, key);
+    if ((ms && !ms->is_null()) || (text && !text->is_null())) {
+      TimePoint v{};
+      r.time(j, key, v);
+      *t = v;
+    }
+  }
+  if (const json* arr = r.array(j, "evidence")) {
+    m.evidence.clear();
+    for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {
+      const json& o = (*arr)[i];
+      const std::string eat = cat({"remediation.evidence[", std::to_string(i), "]."});
+      if (!o.is_object()) r.fail(eat.substr(0, eat.size() - 1), "an object", o);
+      RemediationEvidence e;
+      r.str(o, "signal", eat, e.signal);
+      r.num(o, "value", eat, e.value);
+      r.num(o, "baseline", eat, e.baseline);
+      r.str(o, "note", eat, e.note);
+      m.evidence.push_back(std::move(e));
+    }
+  }
+}
+
 }  // namespace
 
 json to_json(const Decision& d) {
@@ -247,6 +307,8 @@ json to_json(const Decision& d) {
   j["current_replicas"] = d.current_replicas;
   j["desired_replicas"] = d.desired_replicas;
   j["reason"] = d.reason;
+  if (!d.params.empty()) j["params"] = d.params;
+  if (d.remediation.classified()) j["remediation"] = remediation_json(d.remediation);
   json observed = json::array();
   for (const auto& o : d.observed) {
     observed.push_back({{"role", o.role},
@@ -347,6 +409,17 @@ bool from_json(const json& j, Decision& d, std::string* error) {
   r.integer(j, "current_replicas", "", d.current_replicas);
   r.integer(j, "desired_replicas", "", d.desired_replicas);
   r.str(j, "reason", "", d.reason);
+  if (const json* p = r.object(j, "params")) {
+    d.params.clear();
+    for (const auto& [k, v] : p->items()) {
+      if (!v.is_string()) {
+        r.fail("params." + k, "a string", v);
+        break;
+      }
+      d.params[k] = v.get<std::string>();
+    }
+  }
+  if (const json* m = r.object(j, "remediation")) read_remediation(r, *m, d.remediation);
   if (const json* arr = r.array(j, "observed")) {
     d.observed.clear();
     for (std::size_t i = 0; i < arr->size() && r.ok(); ++i) {

@@ -3,6 +3,7 @@
 // acts, updated as it progresses, served over the API and rendered by `opspilot explain`.
 #include <cstddef>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,6 +117,39 @@ struct ApprovalInfo {
   bool asked() const { return !status.empty(); }
 };
 
+/// One number the remediation planner based its classification on.
+struct RemediationEvidence {
+  std::string signal;   // latency | error_ratio | dependency_error_ratio | restarts | pod_latency | revision | ...
+  double value = std::numeric_limits<double>::quiet_NaN();     // now
+  double baseline = std::numeric_limits<double>::quiet_NaN();  // before the incident (NaN: unknown)
+  std::string note;     // e.g. "pod web-7 vs median of 3 others"
+};
+
+/// What the remediation planner made of an incident (agent/decide/remediation.h), and — for an
+/// action — whether the signal that triggered it recovered.
+struct RemediationInfo {
+  /// "" (not classified) | crash_loop | bad_deploy | saturation | dependency_outage | bad_pod |
+  /// unknown
+  std::string incident_class;
+  /// rollback | restart | restart_pod | scale | escalate | none
+  std::string proposed;
+  double confidence = 0;         // [0, 1]
+  std::string expected_effect;   // "p99 latency back under 0.30 s within 3m"
+  std::vector<RemediationEvidence> evidence;
+  std::string signal;            // the triggering signal recovery is judged on
+  double threshold = std::numeric_limits<double>::quiet_NaN();  // its symptom threshold
+  std::optional<TimePoint> onset;     // when the symptoms began
+  std::optional<TimePoint> deadline;  // recovery must be verified by then
+  std::optional<TimePoint> rolled_out;  // when the actuator reported the rollout done
+  /// "" (no action) | pending | pass | fail | no_data — no_data is its own state, never a pass.
+  std::string recovery;
+  std::string recovery_detail;   // the judge's figures in words
+  std::string follow_up_of;      // the decision whose failure led to this one
+  std::string notify_error;      // escalation could not be posted: why
+
+  bool classified() const { return !incident_class.empty(); }
+};
+
 struct Decision {
   std::string id;
   std::string target;
@@ -125,9 +159,13 @@ struct Decision {
   TimePoint updated{};
   std::string mode;             // dry-run | active
   DecisionState state = DecisionState::Proposed;
-  std::string action = "hold";  // hold | scale | restart | rollback
+  std::string action = "hold";  // hold | scale | restart | rollback | escalate (no actuator call)
   int current_replicas = 0;
   int desired_replicas = 0;
+  /// Carried to actuators::Action::params: restart {mode: evict, pod: NAME} for one pod,
+  /// rollback {revision: N}.
+  std::map<std::string, std::string> params;
+  RemediationInfo remediation;  // incident class and recovery; empty class when none
   std::string reason;           // why, in words
   std::vector<ObservedSignal> observed;
   Prediction prediction;

@@ -59,13 +59,16 @@ std::string verdict_word(const Decision& d) {
 
 std::string summarize(const Decision& d) {
   std::string s = d.action + " " + d.target;
+  if (auto pod = d.params.find("pod"); pod != d.params.end()) s += cat({" (pod ", pod->second, ")"});
+  if (d.remediation.classified() && d.remediation.incident_class != "saturation")
+    s += cat({" [", d.remediation.incident_class, "]"});
   if (d.action == "scale") {
     const int to =
         d.policy_checked && d.policy.replicas > 0 ? d.policy.replicas : d.desired_replicas;
     s += cat({" ", std::to_string(d.current_replicas), " -> ", std::to_string(to)});
   }
   s += ": ";
-  if (d.action == "hold") {
+  if (d.action == "hold" || d.action == "escalate") {
     s += to_string(d.state);
     if (!d.reason.empty()) s += cat({" (", shorten(d.reason, 100), ")"});
   } else if (d.state == DecisionState::Denied) {
@@ -158,6 +161,31 @@ std::string explain(const Decision& d) {
     }
   }
 
+  const RemediationInfo& m = d.remediation;
+  if (m.classified()) {
+    char head[160];
+    std::snprintf(head, sizeof head, "Remediation: incident class %s, proposed %s, confidence %.2f", m.incident_class.c_str(),
+                  m.proposed.empty() ? "none" : m.proposed.c_str(), m.confidence);
+    line({""});
+    line({head});
+    if (m.onset) line({"  symptoms since ", format_rfc3339_ms(*m.onset)});
+    for (const auto& e : m.evidence) {
+      line({"  - ", e.signal, ": ", num(e.value),
+            std::isfinite(e.baseline) ? cat({" (before the incident ", num(e.baseline), ")"}) : "",
+            e.note.empty() ? "" : cat({" — ", e.note})});
+    }
+    if (!m.expected_effect.empty()) line({"  expected effect: ", m.expected_effect});
+    if (!m.signal.empty())
+      line({"  recovery is judged on ", m.signal,
+            std::isfinite(m.threshold) ? cat({" (symptom threshold ", num(m.threshold), ")"}) : "",
+            m.deadline ? cat({", by ", format_rfc3339_ms(*m.deadline)}) : ""});
+    if (m.rolled_out) line({"  rollout done at ", format_rfc3339_ms(*m.rolled_out)});
+    if (!m.recovery.empty())
+      line({"  recovery: ", m.recovery, m.recovery_detail.empty() ? "" : cat({" — ", m.recovery_detail})});
+    if (!m.follow_up_of.empty()) line({"  follow-up of ", m.follow_up_of});
+    if (!m.notify_error.empty()) line({"  escalation could not be posted: ", m.notify_error});
+  }
+
   line({""});
   line({"What was proposed and why:"});
   if (d.action == "scale") {
@@ -168,8 +196,12 @@ std::string explain(const Decision& d) {
           d.current_replicas > 0
               ? cat({" (stay at ", std::to_string(d.current_replicas), " replicas)"})
               : ""});
+  } else if (d.action == "escalate") {
+    line({"  escalate: ask a human, no automatic action"});
   } else {
-    line({"  ", d.action});
+    std::string params;
+    for (const auto& [k, v] : d.params) params += cat({params.empty() ? " (" : ", ", k, "=", v});
+    line({"  ", d.action, params.empty() ? "" : cat({params, ")"})});
   }
   line({"  because: ", or_else(d.reason, "(no reason recorded)")});
 

@@ -22,7 +22,8 @@ std::string what(const Decision& d) {
   if (d.action == "scale")
     return "scale " + d.target + " " + std::to_string(d.current_replicas) + " -> " +
            std::to_string(d.desired_replicas);
-  return d.action + " " + d.target;
+  auto pod = d.params.find("pod");
+  return d.action + " " + d.target + (pod == d.params.end() ? "" : " pod " + pod->second);
 }
 
 // A day of actions is the longest window rate limits and blast radius look back over.
@@ -41,6 +42,10 @@ policies::Proposal Reconciler::proposal_for(const TargetState& ts, const Decisio
   p.confidence = confidence;
   p.labels = ts.spec.labels;
   p.environment = ts.spec.environment;
+  if (d.action == "restart" && d.params.count("pod")) {  // one pod, not the whole workload
+    p.pods_affected = 1;
+    p.total_pods = d.current_replicas;
+  }
   return p;
 }
 
@@ -62,6 +67,7 @@ policies::Context Reconciler::policy_context(const TargetState& ts, const Decisi
   if (ts.last_scale_down) ctx.last_scale_down = *ts.last_scale_down;
   ctx.history.assign(ts.history.begin(), ts.history.end());
   ctx.error_budget_burn_rate = d.incident.burn_rate;
+  if (ts.remediation) ctx.rollbacks_this_deploy = ts.remediation->rollbacks_this_deploy();
   const ForecastAccuracy& acc = d.prediction.accuracy;
   if (acc.scored >= static_cast<std::size_t>(std::max(1, ts.spec.forecast.min_scored))) {
     if (std::isfinite(acc.mase)) ctx.predictor_mase = acc.mase;
@@ -94,7 +100,7 @@ policies::ActionRecord action_record(const Decision& d, TimePoint at) {
   r.kind = d.action != "scale"                         ? d.action
            : d.desired_replicas > d.current_replicas ? "scale_up"
                                                      : "scale_down";
-  if (d.action == "restart") r.pods = d.current_replicas;
+  if (d.action == "restart") r.pods = d.params.count("pod") ? 1 : d.current_replicas;
   return r;
 }
 
@@ -191,21 +197,35 @@ bool Reconciler::close_unapproved(TargetState& ts, TimePoint now) {
     p.state = DecisionState::Denied;
     p.reason += " — the approval request expired at " + format_rfc3339_ms(a.expires) +
                 " without an answer (on_expiry: deny)";
-    settle_pending(ts, now);
+    const Decision settled = settle_pending(ts, now);
+    after_remediation(ts, settled);  // not acted on: the planner escalates instead
     return true;
   }
   if (a.status == "denied") {
     p.state = DecisionState::Denied;
     p.reason += " — denied by " + a.decided_by + (a.note.empty() ? "" : ": " + a.note);
+    const bool remedial = is_remediation(p);
     settle_pending(ts, now);
+    // A human saw this incident and said no: no automatic remediation of it any more.
+    if (remedial) ts.remediation->escalated();
     return true;
   }
   return false;
 }
 
-void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation& obs, TimePoint now) {
+void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation& obs, TimePoint now,
+                                 const RemediationProposal& rem) {
   Decision& p = *ts.pending;
   const ApprovalInfo& a = p.approval;
+  const bool remedial = is_remediation(p);
+  // A scale waiting for a human does not hold up a remediation: the incident comes first.
+  if (!remedial && (rem.acts() || rem.action == RemedyAction::Escalate)) {
+    p.state = DecisionState::Superseded;
+    p.outcome = "superseded by a remediation: " + rem.reason;
+    settle_pending(ts, now);
+    decide_and_act(ts, d, obs, now, rem);
+    return;
+  }
   const bool go = a.status == "approved" || (a.status == "expired" && a.on_expiry == "allow");
   if (!go) {
     d.state = DecisionState::Held;
@@ -217,8 +237,17 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
   const std::string by = a.status == "approved" ? "approved by " + a.decided_by : "approved on expiry";
 
   // Re-check at execution: what would the agent do now, and do the policies still allow it?
-  PlanInput in{&ts.spec, &obs, &d.prediction, d.current_replicas, now};
-  const PlanOutput out = ts.planner->plan(in);
+  PlanOutput out;
+  if (remedial) {  // the remediation planner's current proposal, not the scaling planner's
+    out.action = rem.acts() ? rem.decision_action() : "hold";
+    if (rem.params() != p.params) out.action = "hold";
+    out.desired_replicas = d.current_replicas;
+    out.confidence = p.remediation.confidence;
+    out.reason = rem.reason;
+  } else {
+    PlanInput in{&ts.spec, &obs, &d.prediction, d.current_replicas, now};
+    out = ts.planner->plan(in);
+  }
   const bool was_up = p.desired_replicas > p.current_replicas;
   bool same = out.action == p.action && out.action != "hold";
   if (same && p.action == "scale")
@@ -228,7 +257,7 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
     p.outcome = by + ", but re-decided at execution: the plan is now " +
                 (out.action == "hold" ? "to hold (" + out.reason + ")" : out.action + " (" + out.reason + ")");
     settle_pending(ts, now);
-    decide_and_act(ts, d, obs, now);
+    decide_and_act(ts, d, obs, now, rem);
     return;
   }
 
@@ -250,6 +279,7 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
     p.reason += " — " + by + ", but refused when re-checked at execution: " +
                 rules_with(run.policy, policies::Verdict::Deny);
     d = settle_pending(ts, now);
+    after_remediation(ts, d);
     return;
   }
   if (run.policy.verdict == policies::Verdict::NeedsApproval) {
@@ -261,7 +291,7 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
       p.state = DecisionState::Superseded;
       p.outcome = by + ", but at execution approval rules the approver did not see apply: " + join_names(fresh);
       settle_pending(ts, now);
-      decide_and_act(ts, d, obs, now);
+      decide_and_act(ts, d, obs, now, rem);
       return;
     }
   }
@@ -273,6 +303,7 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
   if (s_.approvals) s_.approvals->close(run.id);
   if (s_.metrics) s_.metrics->approval(answered == "approved" ? "approved" : "expired_allowed");
   carry_out(ts, run, now);
+  after_remediation(ts, run);
   if (s_.notifier) s_.notifier->settled(run);
   d = run;
 }

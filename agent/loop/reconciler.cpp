@@ -19,7 +19,12 @@ actuators::Action to_action(const Decision& d) {
   a.target = {d.target_kind, d.namespace_, d.target};
   a.replicas = d.desired_replicas;
   a.from_replicas = d.current_replicas;
+  a.params = d.params;
   return a;
+}
+
+bool is_remediation(const Decision& d) {
+  return d.remediation.classified() && (d.action == "restart" || d.action == "rollback");
 }
 
 namespace {
@@ -51,6 +56,9 @@ Decision Reconciler::tick(TargetState& ts) {
   const Observation obs = observe(ts, now);
   if (!ts.incidents) ts.incidents = std::make_unique<IncidentMonitor>(t, config_.interval);
   d.incident = ts.incidents->assess(now, obs);
+  // Every tick, whatever happens next: recovery is judged on this history.
+  RemediationProposal rem;
+  if (t.remediation.enabled) rem = ts.remediation->assess({&t, &obs, now, config_.interval});
   for (const auto& [role, sv] : obs.signals) {
     ObservedSignal os;
     os.role = role;
@@ -84,18 +92,22 @@ Decision Reconciler::tick(TargetState& ts) {
       record(ts, d, false);
     } else if (ts.in_flight) {
       d.state = DecisionState::Held;
-      d.reason = "hold: waiting for " + ts.in_flight->id + " (" + ts.in_flight->action + " to " +
-                 std::to_string(ts.in_flight->desired_replicas) + ") to be verified";
+      const Decision& f = *ts.in_flight;
+      d.reason = "hold: waiting for " + f.id + " (" + f.action +
+                 (f.action == "scale" ? " to " + std::to_string(f.desired_replicas)
+                                      : " of " + f.target + (f.params.count("pod") ? " pod " + f.params.at("pod") : "")) +
+                 ") to be verified" +
+                 (f.remediation.rolled_out ? "; rolled out, judging the recovery of " + f.remediation.signal : "");
       record(ts, d, false);
     } else if (ts.pending) {
-      resolve_pending(ts, d, obs, now);
+      resolve_pending(ts, d, obs, now, rem);
     } else if (current < 0) {
       d.state = DecisionState::Held;
       d.reason = "hold: the replica count is unknown (configure a replicas signal)" +
                  std::string(replicas && !replicas->error.empty() ? ": " + replicas->error : "");
       record(ts, d, false);
     } else {
-      decide_and_act(ts, d, obs, now);
+      decide_and_act(ts, d, obs, now, rem);
     }
   }
 
@@ -204,20 +216,41 @@ Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_lo
   return p;
 }
 
-void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now) {
+void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now,
+                                const RemediationProposal& rem) {
+  // A remediation takes precedence over a scale proposal: scaling does not fix a bad deploy.
+  if (rem.acts() || rem.action == RemedyAction::Escalate) {
+    d.action = rem.decision_action();
+    d.params = rem.params();
+    d.desired_replicas = d.current_replicas;
+    d.reason = rem.reason;
+    d.remediation = rem.info();
+    if (rem.action == RemedyAction::Escalate) {
+      escalate(ts, d);
+      return;
+    }
+    gate(ts, d, obs, now, rem.confidence);
+    after_remediation(ts, d);
+    return;
+  }
   PlanInput in{&ts.spec, &obs, &d.prediction, d.current_replicas, now};
   const PlanOutput out = ts.planner->plan(in);
   d.action = out.action;
   d.desired_replicas = out.desired_replicas;
   d.reason = out.reason;
+  // The incident's class explains a hold or a scale too (saturation: "left to the scaling planner").
+  if (rem.incident != IncidentClass::None) d.remediation = rem.info();
   if (out.action == "hold") {
     d.state = DecisionState::Held;
     record(ts, d, false);
     return;
   }
+  gate(ts, d, obs, now, out.confidence);
+}
 
+void Reconciler::gate(TargetState& ts, Decision& d, const Observation& obs, TimePoint now, double confidence) {
   // Policy check. Every rule and its verdict goes into the record.
-  d.policy = check(ts, proposal_for(ts, d, out.confidence), policy_context(ts, d, obs, now));
+  d.policy = check(ts, proposal_for(ts, d, confidence), policy_context(ts, d, obs, now));
   d.policy_checked = true;
 
   if (d.policy.verdict == policies::Verdict::Deny) {
@@ -229,7 +262,7 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
     record(ts, d, false);
     return;
   }
-  d.desired_replicas = d.policy.replicas;
+  if (d.action == "scale") d.desired_replicas = d.policy.replicas;
   if (d.policy.verdict == policies::Verdict::NeedsApproval) {
     request_approval(ts, d, now);
     return;
@@ -274,8 +307,69 @@ void Reconciler::act(TargetState& ts, Decision& d, TimePoint now) {
   record(ts, d, true);
 }
 
+void Reconciler::escalate(TargetState& ts, Decision& d) {
+  d.state = DecisionState::Held;
+  d.outcome = "escalated: a human is asked; no automatic action";
+  if (!record(ts, d, true)) return;  // unrecorded: asked again next tick, never silently lost
+  const std::string err = s_.notifier ? s_.notifier->escalate(d) : "no notifier is configured (approvals.slack)";
+  if (!err.empty()) {
+    d.remediation.notify_error = err;
+    d.outcome += "; the escalation could not be posted: " + err;
+    record(ts, d, true);
+  }
+  ts.remediation->escalated();
+}
+
+void Reconciler::after_remediation(TargetState& ts, const Decision& d) {
+  if (!is_remediation(d)) return;
+  if (d.state == DecisionState::Applied) ts.remediation->acted(d);
+  if (d.state == DecisionState::Denied || d.state == DecisionState::Failed) ts.remediation->refused(d);
+}
+
+bool Reconciler::verify_remediation(TargetState& ts, Decision& f, TimePoint now) {
+  RemediationInfo& m = f.remediation;
+  if (!m.rolled_out) {
+    const actuators::VerifyResult v = s_.actuator->verify(to_action(f));
+    const Duration rollout_deadline = ts.spec.readiness_delay * 3 + config_.interval * 2;
+    if (v.state != actuators::VerifyState::InProgress && v.state != actuators::VerifyState::Unknown)
+      for (auto& c : v.calls) f.calls.push_back(c);
+    if (v.state == actuators::VerifyState::Done) {
+      m.rolled_out = now;
+      f.outcome = "rolled out (" + v.detail + "); judging the recovery of " + m.signal;
+      record(ts, f, true);
+      return false;
+    }
+    const bool failed = v.state == actuators::VerifyState::Failed;
+    if (!failed && now - f.created <= rollout_deadline) return false;
+    f.state = DecisionState::Failed;
+    m.recovery = "not_rolled_out";
+    m.recovery_detail = failed ? "the rollout failed: " + v.detail
+                               : "not rolled out within " + std::to_string(rollout_deadline.count() / 1000) + "s: " + v.detail;
+    f.outcome = m.recovery_detail;
+    return true;
+  }
+  const RecoveryCheck c = ts.remediation->check_recovery(m, now);
+  if (!c.done()) return false;
+  m.recovery = c.state;
+  m.recovery_detail = c.detail;
+  f.state = c.state == "pass" ? DecisionState::Verified : DecisionState::Failed;
+  f.outcome = c.state == "pass"   ? "verified: recovered — " + c.detail
+              : c.state == "fail" ? "did not recover: " + c.detail
+                                  : "recovery could not be judged (no data): " + c.detail;
+  return true;
+}
+
 void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
   Decision& f = *ts.in_flight;
+  if (is_remediation(f)) {
+    f.updated = now;
+    if (!verify_remediation(ts, f, now)) return;
+    record(ts, f, true);
+    if (s_.metrics) s_.metrics->in_flight_actions.Decrement();
+    ts.remediation->settled(f, f.state == DecisionState::Verified);
+    ts.in_flight.reset();
+    return;
+  }
   const actuators::VerifyResult v = s_.actuator->verify(to_action(f));
   const Duration deadline = ts.spec.readiness_delay * 3 + config_.interval * 2;
   f.updated = now;
@@ -312,6 +406,7 @@ bool Reconciler::record(TargetState& ts, Decision& d, bool force) {
     for (const auto& o : d.observed) key += o.role + "=" + o.status + ",";
     // The reason's first clause names the kind of hold; the numbers after it change every tick.
     key += d.reason.substr(0, d.reason.find_first_of(":;", 6));
+    key += "|" + d.remediation.incident_class;  // an incident's class changing is news
     if (key == ts.last_hold_key) return true;
     ts.last_hold_key = key;
   } else if (!repeatable) {

@@ -46,6 +46,8 @@ struct Stages {
 actuators::Action to_action(const Decision& d);
 /// The decision as the policies' action history records it (scale_up, scale_down, restart, ...).
 policies::ActionRecord action_record(const Decision& d, TimePoint at);
+/// A decision the remediation planner proposed for the actuator (restart or rollback).
+bool is_remediation(const Decision& d);
 
 /// Thread-safety: tick() for different TargetStates may run concurrently (each on its strand);
 /// the shared stages are thread-safe.
@@ -64,7 +66,19 @@ class Reconciler {
   void verify_in_flight(TargetState& ts, TimePoint now);
   Observation observe(TargetState& ts, TimePoint now);
   Prediction predict(TargetState& ts, TimePoint now, double current_load);
-  void decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
+  /// The remediation planner's proposal first (rollback, restart, escalation), else the scaling
+  /// planner's; then gate().
+  void decide_and_act(TargetState& ts, Decision& d, const Observation& obs, TimePoint now,
+                      const RemediationProposal& rem);
+  /// Policy check, then denied / approval requested / carried out. `confidence` is the policies'.
+  void gate(TargetState& ts, Decision& d, const Observation& obs, TimePoint now, double confidence);
+  /// Journals an escalation (action "escalate", state held) and asks a human via the notifier.
+  void escalate(TargetState& ts, Decision& d);
+  /// Tells the remediation planner what became of its proposal `d` (applied, refused, failed).
+  void after_remediation(TargetState& ts, const Decision& d);
+  /// An applied remediation: its rollout, then the recovery of the signal that triggered it.
+  /// True when it settled.
+  bool verify_remediation(TargetState& ts, Decision& f, TimePoint now);
   bool record(TargetState& ts, Decision& d, bool force);
   void act(TargetState& ts, Decision& d, TimePoint now);
   /// Executes an allowed decision: a dry-run plan, or act().
@@ -81,7 +95,8 @@ class Reconciler {
   void request_approval(TargetState& ts, Decision& d, TimePoint now);
   /// A tick while a request is open: hold, or settle it (denied, expired) and, when approved,
   /// re-check the action against the policies and the current state before it runs.
-  void resolve_pending(TargetState& ts, Decision& d, const Observation& obs, TimePoint now);
+  void resolve_pending(TargetState& ts, Decision& d, const Observation& obs, TimePoint now,
+                       const RemediationProposal& rem);
   /// Settles a request nobody approved: denied, or expired with on_expiry deny. True when it did.
   bool close_unapproved(TargetState& ts, TimePoint now);
   /// Journals the pending decision's final state, closes the request, updates the message and

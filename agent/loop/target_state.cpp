@@ -17,6 +17,7 @@ policies::GuardrailSpec guardrails_for(const TargetSpec& t, Duration stale_after
 TargetState::TargetState(TargetSpec s, Duration stale_after)
     : spec(std::move(s)),
       planner(std::make_unique<ScalingPlanner>()),
+      remediation(std::make_unique<RemediationPlanner>(spec.remediation)),
       guardrails(guardrails_for(spec, stale_after)) {}
 
 }  // namespace opspilot::agent

@@ -9,6 +9,7 @@
 
 #include "agent/config/config.h"
 #include "agent/decide/planner.h"
+#include "agent/decide/remediation.h"
 #include "agent/journal/decision.h"
 #include "agent/predict/incident_monitor.h"
 #include "agent/predict/predictor.h"
@@ -24,6 +25,9 @@ struct TargetState {
 
   TargetSpec spec;
   std::unique_ptr<Planner> planner;
+  /// Classifies incidents and proposes rollback / restart / escalation; its proposals take
+  /// precedence over the scaling planner's.
+  std::unique_ptr<RemediationPlanner> remediation;
   policies::Guardrails guardrails;
   ForecastScorer scorer;
   std::unique_ptr<SeasonalPredictor> seasonal;  // forecast.model auto; created on first tick

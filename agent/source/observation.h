@@ -1,10 +1,12 @@
 #pragma once
 // What one observation of a target saw: one value per signal, with where it came from.
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/clock.h"
 #include "agent/config/config.h"
@@ -15,12 +17,30 @@ enum class SignalStatus { Ok, Missing, Stale, Error };
 
 const char* to_string(SignalStatus s);
 
+/// One series of a query's result before it was reduced to one number, with its labels (without
+/// __name__): how a `pod_latency` signal tells its pods apart.
+struct SeriesValue {
+  std::map<std::string, std::string> labels;
+  double value = std::nan("");
+
+  /// labels[name], or "" when absent.
+  std::string label(const std::string& name) const {
+    auto it = labels.find(name);
+    return it == labels.end() ? std::string() : it->second;
+  }
+};
+
 struct SignalValue {
   SignalStatus status = SignalStatus::Missing;
   double value = std::nan("");
   TimePoint sampled_at{};  // when the value was measured
   std::string query;       // what was asked
   std::string error;       // why it is not Ok, in words
+  /// The series `value` was reduced from (at most kMaxSeries, the first in label order), when the
+  /// query yielded more than one — or one with labels. Empty for a scalar or a bare total.
+  std::vector<SeriesValue> series;
+
+  static constexpr std::size_t kMaxSeries = 256;
 
   bool ok() const { return status == SignalStatus::Ok; }
 };

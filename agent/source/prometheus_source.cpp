@@ -68,6 +68,18 @@ SignalValue reduce_to_signal(const PromQueryResult& result, const std::string& q
   }
   v.value = sum;
   v.sampled_at = from_unix_seconds(oldest);
+  // Per-series values when labels tell series apart (a per-pod signal's pods); bounded.
+  if (n > 1 || (n == 1 && !r.series.front().labels.empty())) {
+    for (const auto& s : r.series) {
+      if (s.samples.empty() || !std::isfinite(s.samples.back().value)) continue;
+      if (v.series.size() >= SignalValue::kMaxSeries) break;
+      SeriesValue x;
+      x.labels = s.labels;
+      x.labels.erase("__name__");
+      x.value = s.samples.back().value;
+      v.series.push_back(std::move(x));
+    }
+  }
   if (!std::isfinite(sum)) {
     if (non_finite) *non_finite = true;
     v.status = SignalStatus::Error;

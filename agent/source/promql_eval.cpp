@@ -311,6 +311,8 @@ EvalResult Query::evaluate(const SeriesSource& source, TimePoint now) const {
     v = quantile ? std::max(v, x.v) : v + x.v;
     r.sampled_at = std::max(r.sampled_at, x.t);
     ++r.series;
+    // Kept for signals read per series (a pod's latency); bounded, like the history behind it.
+    if (std::isfinite(x.v) && r.by_series.size() < 256) r.by_series.emplace_back(x.labels, x.v);
   }
   if (r.series == 0) {
     r.reason = vec.nan_note.empty() ? "the value of " + text_ + " is NaN" : vec.nan_note;

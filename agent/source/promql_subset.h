@@ -81,6 +81,9 @@ struct EvalResult {
   std::string reason;           // why there is no value, in words
   TimePoint sampled_at{};       // time of the newest point used
   int series = 0;               // how many series the value was reduced from
+  /// The finite values `value` was reduced from, with their labels (at most 256): a per-pod
+  /// signal's pods.
+  std::vector<std::pair<LabelPairs, double>> by_series;
   bool ok() const { return value.has_value(); }
 };
 

@@ -341,6 +341,18 @@ void ScrapeSource::ingest(TargetState& st, const TargetSpec& target, TimePoint n
       sv.status = SignalStatus::Ok;
       sv.value = *r.value;
       sv.sampled_at = r.sampled_at;
+      // Per-series values only when they tell something the total does not (labels to tell
+      // series apart): a per-pod signal's pods.
+      if (r.by_series.size() > 1 || (r.by_series.size() == 1 && !r.by_series.front().first.empty())) {
+        sv.series.reserve(std::min(r.by_series.size(), SignalValue::kMaxSeries));
+        for (const auto& [labels, value] : r.by_series) {
+          if (sv.series.size() >= SignalValue::kMaxSeries) break;
+          SeriesValue x;
+          x.labels.insert(labels.begin(), labels.end());
+          x.value = value;
+          sv.series.push_back(std::move(x));
+        }
+      }
     } else {
       sv.status = SignalStatus::Missing;
       sv.error = r.reason + bad_note;

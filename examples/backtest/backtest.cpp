@@ -90,6 +90,24 @@ RunResult run_controller(const BacktestOptions& o, const std::string& name, doub
   return r;
 }
 
+/// The line number of data row `row` (0-based) of a CSV file whose blank lines the reader skips.
+std::size_t line_of_row(const std::string& path, std::size_t row) {
+  std::ifstream in(path);
+  std::string line;
+  std::size_t lineno = 0, rows = 0;
+  bool header = true;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (rows++ == row) return lineno;
+  }
+  return row + 2;
+}
+
 }  // namespace
 
 std::optional<Trace> read_trace(const std::string& path, const std::string& value_column, bool per_second,
@@ -100,9 +118,13 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
   std::string time_column = "timestamp";
   {
     std::ifstream in(path);
+    if (!in) {
+      if (error) *error = path + ": cannot read (no such file or not readable)";
+      return std::nullopt;
+    }
     std::string header;
-    if (!in || !std::getline(in, header)) {
-      if (error) *error = path + ": cannot read (" + (in ? "empty file" : "no such file or not readable") + ")";
+    if (!std::getline(in, header)) {
+      if (error) *error = path + ":1: the file is empty; expected a header line, then timestamp,value rows";
       return std::nullopt;
     }
     const char delim = header.find(';') != std::string::npos ? ';' : header.find('\t') != std::string::npos ? '\t' : ',';
@@ -137,13 +159,14 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
   }
   t.start_unix = static_cast<std::int64_t>(csv->time[0]);
   const std::vector<double>& v = csv->values[0];
-  double last = 0;
+  double last = 0;      // the previous row's rate (req/s), for filling gaps
+  double last_raw = 0;  // and its value as written, for repairing a bad one
   bool have_last = false;
   for (std::size_t i = 0; i < csv->rows; ++i) {
     if (i > 0) {
       const double gap = csv->time[i] - csv->time[i - 1];
       if (gap <= 0) {
-        if (error) *error = path + ":" + std::to_string(i + 2) + ": timestamp " + csv->time_text[i] +
+        if (error) *error = path + ":" + std::to_string(line_of_row(path, i)) + ": timestamp " + csv->time_text[i] +
                             " is not after the previous one (" + csv->time_text[i - 1] + ")";
         return std::nullopt;
       }
@@ -155,11 +178,12 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
     double x = v[i];
     if (!std::isfinite(x) || x < 0) {
       ++t.repaired;
-      x = have_last ? last : 0;
+      x = have_last ? last_raw : 0;
     }
     const double rate = per_second ? x : x / t.step_s;
     t.rps.push_back(rate);
     last = rate;
+    last_raw = x;
     have_last = true;
   }
   return t;

@@ -2,7 +2,8 @@
 # Runs a simulated Kubernetes cluster (examples/k8s-sim), the sandbox's services following its
 # Deployments, and the agent acting on the cluster through its Kubernetes actuator, all on one
 # compressed clock; shows the agent's decisions live, then writes demo-report.md and .html.
-#   usage: examples/demo/run-demo.sh BUILD_DIR   (env: SPEED=480 HOURS=26 START=2026-01-05T00:00:00Z)
+#   usage: examples/demo/run-demo.sh BUILD_DIR
+#          (env: SPEED=480 HOURS=26 START=2026-01-05T00:00:00Z DEPLOY_AT=15:00, the bad deploy)
 set -euo pipefail
 build="${1:-build/release}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -24,8 +25,9 @@ trap cleanup EXIT
 
 token() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
 agent_token="$(token)"
+admin_token="$(token)"
 printf '%s\n' "$agent_token" > "$out/agent-token" && chmod 600 "$out/agent-token"
-sed -e "s|@ADMIN_TOKEN@|$(token)|" -e "s|@AGENT_TOKEN@|$agent_token|" "$root/examples/demo/cluster.yaml.in" > "$out/cluster.yaml"
+sed -e "s|@ADMIN_TOKEN@|$admin_token|" -e "s|@AGENT_TOKEN@|$agent_token|" "$root/examples/demo/cluster.yaml.in" > "$out/cluster.yaml"
 "$sim" --state "$out/cluster.yaml" --listen 127.0.0.1:0 --port-file "$out/cluster.port" --time-scale "$speed" \
   > "$out/cluster.log" 2>&1 &
 pids+=($!)
@@ -83,6 +85,30 @@ pids+=($agent_pid)
   done
 ) &
 pids+=($!)
+
+# A bad deploy at ${DEPLOY_AT} simulated time, as a delivery pipeline would roll it out: a new image
+# on the checkout Deployment in the cluster, and in the sandbox the new revision's regression
+# (latency x2.5, +3% errors). The agent should tell it from load, roll it back after approval,
+# and verify that the service recovered.
+deploy_at="${DEPLOY_AT:-15:00}"
+(
+  target=$(python3 -c "import datetime as d; s=d.datetime.fromisoformat('$now'.replace('Z','+00:00')); h,m=map(int,'$deploy_at'.split(':')); t=s.replace(hour=h,minute=m,second=0); t=t if t>s else t+d.timedelta(days=1); print(int(t.timestamp()))")
+  while kill -0 "$agent_pid" 2>/dev/null; do
+    t=$(curl -sf "http://127.0.0.1:$port/api/v1/state" | python3 -c 'import json,sys,datetime as d; print(int(d.datetime.fromisoformat(json.load(sys.stdin)["time"].replace("Z","+00:00")).timestamp()))' 2>/dev/null || echo 0)
+    [ "$t" -ge "$target" ] && break
+    sleep 0.5
+  done
+  kill -0 "$agent_pid" 2>/dev/null || exit 0
+  curl -sf -X PATCH -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json-patch+json' \
+    -d '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"shop/checkout:1.1"}]' \
+    "http://127.0.0.1:$cluster_port/apis/apps/v1/namespaces/shop/deployments/checkout" > /dev/null &&
+  curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"service":"checkout","type":"deploy","latency_factor":2.5,"error_rate":0.03}' \
+    "http://127.0.0.1:$port/api/v1/incidents" > "$out/deploy.json" &&
+  echo ">>> deploy: checkout image shop/checkout:1.1 rolled out at $deploy_at simulated time (a bad one)" ||
+  echo ">>> deploy: could not roll out the bad deploy (cluster or sandbox refused)" >&2
+) &
+pids+=($!)
 sleep "$real_seconds"
 kill -TERM "$agent_pid"
 wait "$agent_pid" || { echo "the agent exited with an error; its log:" >&2; cat "$out/agent.log" >&2; exit 1; }
@@ -92,7 +118,14 @@ echo
   --out "$root/demo-report.md" --html "$root/demo-report.html"
 echo
 approved=$(grep -c ': approved' "$out/approvals.log" 2>/dev/null || true)
-echo "approvals: ${approved:-0} large scale-ups waited for a human and were approved with \`opspilot approve\` (log: $out/approvals.log)"
+echo "approvals: ${approved:-0} requests (large scale-ups, the rollback) waited for a human and were approved with \`opspilot approve\` (log: $out/approvals.log)"
+echo
+echo "the bad deploy (sandbox ground truth: how it ended):"
+curl -sf "http://127.0.0.1:$port/api/v1/incidents" | python3 -c '
+import json,sys
+for i in json.load(sys.stdin).get("incidents", []):
+    if i.get("service") == "checkout" and i.get("type") == "deploy":
+        print("  started", i.get("started_at"), "ended", i.get("ended_at"), "by", i.get("ended_by") or "(still active)")' || true
 echo
 echo "latest actions (opspilot decisions):"
 "$agent" decisions -c "$out/opspilot.yaml" --limit 10000 | head -n 15 || true

@@ -230,7 +230,7 @@ ApiResponse SandboxApi::post_action(const ApiRequest& req) {
     return error_response(400, "body is not a JSON object: " + body_text.substr(0, 120) +
                                    "; expected {\"decision_id\":\"d-…\",\"kind\":\"scale|restart|rollback\","
                                    "\"target\":{\"kind\":\"Deployment\",\"namespace\":\"…\",\"name\":\"<service>\"},"
-                                   "\"replicas\":N}");
+                                   "\"replicas\":N} (restart of one pod: \"params\":{\"mode\":\"evict\",\"pod\":\"<name>\"})");
   }
   ActionRecord rec;
   if (!body.contains("decision_id") || !body["decision_id"].is_string() ||
@@ -283,6 +283,26 @@ ApiResponse SandboxApi::post_action(const ApiRequest& req) {
     }
     rec.replicas = static_cast<int>(n);
   }
+  // restart {"params":{"mode":"evict","pod":"<name>"}}: one pod, not the whole service.
+  std::string evict_pod;
+  if (body.contains("params")) {
+    const json& params = body["params"];
+    if (!params.is_object()) return error_response(400, "params is " + params.dump() + ", expected an object");
+    for (const auto& [k, v] : params.items()) {
+      if (!v.is_string())
+        return error_response(400, "params." + k + " is " + v.dump() + ", expected a string");
+    }
+    const std::string mode = params.value("mode", "");
+    if (!mode.empty()) {
+      if (rec.kind != "restart" || mode != "evict") {
+        return error_response(422, "params.mode is \"" + mode + "\" for a " + rec.kind +
+                                       ", expected \"evict\" and only with kind \"restart\"");
+      }
+      evict_pod = params.value("pod", "");
+      if (evict_pod.empty())
+        return error_response(400, "params.pod is missing, expected the name of the pod to evict (mode evict)");
+    }
+  }
 
   const double now = model_.elapsed_s();
   if (const ActionRecord* prior = book_.find(rec.decision_id)) {
@@ -301,6 +321,9 @@ ApiResponse SandboxApi::post_action(const ApiRequest& req) {
   }
   if (rec.kind == "scale") {
     svc->scale(rec.replicas, now);
+  } else if (rec.kind == "restart" && !evict_pod.empty()) {
+    std::string error;
+    if (!svc->evict(evict_pod, now, &error)) return error_response(404, error);
   } else if (rec.kind == "restart") {
     svc->restart(now);
   } else {
@@ -400,6 +423,12 @@ ApiResponse SandboxApi::get_state() {
     for (const IncidentRecord& r : s.incidents()) {
       if (r.active()) active.push_back(to_string(r.spec.type));
     }
+    json pods = json::array();
+    for (const Pod& p : s.pods()) {
+      pods.push_back(json{{"name", s.pod_name(p)}, {"ready", p.ready(now)}, {"old", p.old},
+                          {"revision", p.revision}, {"restarts", p.restarts}, {"slow", p.slow},
+                          {"p99_seconds", p.p99_s}});
+    }
     services.push_back(json{{"name", st.name},
                             {"load_rps", st.load_rps},
                             {"served_rps", st.served_rps},
@@ -416,7 +445,8 @@ ApiResponse SandboxApi::get_state() {
                             {"per_replica_rps", s.spec().per_replica},
                             {"readiness_delay_seconds", s.spec().readiness_delay_s},
                             {"signals", flags_to_string(st.flags)},
-                            {"incidents", active}});
+                            {"incidents", active},
+                            {"pods", pods}});
   }
   const double unix_now = static_cast<double>(model_.start_unix()) + now;
   return json_response(200, json{{"time", iso_at(model_, now)},

@@ -53,10 +53,13 @@ std::string render_metrics(const Model& model, std::string_view only) {
   out.reserve(2048 * services.size());
   auto label = [](const ServiceSim& s) { return "{service=\"" + s.name() + "\""; };
 
-  header(out, "sandbox_http_requests_total", "counter", "Requests handled by the service, by HTTP status code.");
+  header(out, "sandbox_http_requests_total", "counter",
+         "Requests handled by the service, by HTTP status code: 500 its own failures, 502 a dependency's, "
+         "503 shed for lack of capacity.");
   for (const ServiceSim* s : services) {
     const Counters& c = s->counters();
-    const std::pair<const char*, double> codes[] = {{"200", c.ok}, {"500", c.errors}, {"503", c.shed}};
+    const std::pair<const char*, double> codes[] = {
+        {"200", c.ok}, {"500", c.errors}, {"502", s->dependency_errors()}, {"503", c.shed}};
     for (const auto& [code, value] : codes) {
       out += "sandbox_http_requests_total" + label(*s) + ",code=\"" + code + "\"} " + count_text(value) + "\n";
     }
@@ -95,6 +98,24 @@ std::string render_metrics(const Model& model, std::string_view only) {
         [](const ServiceStatus& s) { return double(s.revision); });
   gauge("sandbox_up", "1 when at least one replica is ready.",
         [](const ServiceStatus& s) { return s.ready > 0 ? 1.0 : 0.0; });
+  header(out, "sandbox_rollout_started_timestamp_seconds", "gauge",
+         "When the latest rollout (deploy, restart, rollback, eviction) began, unix seconds; 0 before the first.");
+  for (const ServiceSim* s : services) {
+    const double at = s->rollout_started_s();
+    char ts[48];  // unix seconds need all their digits, not gauge_text's 6
+    std::snprintf(ts, sizeof ts, "%.3f", std::isfinite(at) ? static_cast<double>(model.start_unix()) + at : 0.0);
+    out += "sandbox_rollout_started_timestamp_seconds" + label(*s) + "} " + ts + "\n";
+  }
+  header(out, "sandbox_pod_restarts_total", "counter", "Container restarts of the service's pods (crash loops).");
+  for (const ServiceSim* s : services)
+    out += "sandbox_pod_restarts_total" + label(*s) + "} " + count_text(s->restarts_total()) + "\n";
+  header(out, "sandbox_pod_latency_seconds", "gauge", "p99 latency of each ready pod over the last tick, in seconds.");
+  for (const ServiceSim* s : services) {
+    for (const Pod& p : s->pods()) {
+      if (!p.ready(now) || p.p99_s <= 0) continue;  // not serving (yet): no latency to report
+      out += "sandbox_pod_latency_seconds" + label(*s) + ",pod=\"" + s->pod_name(p) + "\"} " + gauge_text(p.p99_s) + "\n";
+    }
+  }
   // Ground truth, for scoring detectors: the agent's `incident` signal can read it.
   header(out, "sandbox_incident_active", "gauge", "Incidents in progress on the service (ground truth).");
   for (const ServiceSim* s : services) {

@@ -113,6 +113,7 @@ void ServiceSim::reconcile(double now) {
 
 void ServiceSim::start_rollout(double now) {
   ++rollout_;
+  rollout_started_s_ = now;
   for (Pod& p : pods_) p.old = true;
   reconcile(now);
 }
@@ -156,6 +157,7 @@ void ServiceSim::update_pods(double now) {
     while (p.crashing && p.crash_at_s <= now) {
       const double crashed_at = p.crash_at_s;
       ++p.restarts;
+      ++restarts_total_;
       p.ready_at_s = crashed_at + crash_backoff_s(p.restarts) + spec_.readiness_delay_s;
       schedule_crash(p, crashed_at);
     }
@@ -268,6 +270,31 @@ void ServiceSim::restart(double now) {
   start_rollout(now);
 }
 
+bool ServiceSim::evict(const std::string& pod, double now, std::string* error) {
+  auto it = std::find_if(pods_.begin(), pods_.end(), [&](const Pod& p) { return !p.old && pod_name(p) == pod; });
+  if (it == pods_.end()) {
+    if (error) {
+      std::string names;
+      for (const Pod& p : pods_)
+        if (!p.old) names += (names.empty() ? "" : ", ") + pod_name(p);
+      *error = "service '" + spec_.name + "' has no pod named '" + pod + "'; its pods: " + names;
+    }
+    return false;
+  }
+  const std::uint64_t id = it->id;
+  pods_.erase(it);
+  for (IncidentRecord& r : incidents_) {
+    if (r.active() && r.spec.type == IncidentType::BadPod && r.pod_id == id) {
+      r.ended_s = now;
+      r.ended_by = "evicted";
+    }
+  }
+  ++rollout_;
+  rollout_started_s_ = now;
+  reconcile(now);  // the ReplicaSet replaces it
+  return true;
+}
+
 bool ServiceSim::rollback(double now, std::string* error) {
   if (revisions_.size() < 2) {
     if (error) {
@@ -313,7 +340,8 @@ void ServiceSim::advance(double t, double h) {
       dep_factor *= r.spec.latency_factor;
     }
   }
-  // Ready replicas grouped by how they behave: (latency factor, error rate) → count.
+  // Ready replicas grouped by how they behave: (latency factor, own error rate) → count. A request
+  // the service itself would have answered but its dependency failed is a 502, not a 500.
   std::map<std::pair<double, double>, int> groups;
   int ready = 0;
   for (const Pod& p : pods_) {
@@ -321,25 +349,32 @@ void ServiceSim::advance(double t, double h) {
     ++ready;
     const Revision& rev = revision_info(p.revision);
     const double factor = rev.latency_factor * (p.slow ? p.slow_factor : 1.0) * dep_factor;
-    const double ok = (1 - spec_.base_error_rate) * (1 - rev.error_rate) * (1 - (p.slow ? p.slow_error : 0.0)) * dep_ok;
-    ++groups[{factor, 1 - ok}];
+    const double own_ok = (1 - spec_.base_error_rate) * (1 - rev.error_rate) * (1 - (p.slow ? p.slow_error : 0.0));
+    ++groups[{factor, 1 - own_ok}];
   }
 
   const QueueState q = queue_state(lambda, ready, spec_.per_replica, spec_.workers);
   const double served = ready > 0 ? std::min(lambda, ready * spec_.per_replica * kMaxQueueUtilization) : 0.0;
   const double w50 = wait_quantile(q, 0.5), w99 = wait_quantile(q, 0.99);
   LatencyMix mix(spec_.latency.cap_s);
-  double error_fraction = 0;
+  double own_error_fraction = 0;
   for (const auto& [key, count] : groups) {
     const double share = static_cast<double>(count) / ready;
     mix.add(share, spec_.latency.p50_s * key.first + w50, spec_.latency.p99_s * key.first + w99);
-    error_fraction += share * key.second;
+    own_error_fraction += share * key.second;
   }
+  for (Pod& p : pods_) {
+    const double factor = revision_info(p.revision).latency_factor * (p.slow ? p.slow_factor : 1.0) * dep_factor;
+    p.p99_s = p.ready(t) ? std::min(spec_.latency.cap_s, spec_.latency.p99_s * factor + w99) : 0.0;
+  }
+  const double dep_error_fraction = (1 - own_error_fraction) * (1 - dep_ok);
+  const double error_fraction = own_error_fraction + dep_error_fraction;
 
   const double served_n = served * h;
   const double failed_n = served_n * error_fraction;
   counters_.ok += served_n - failed_n;
-  counters_.errors += failed_n;
+  counters_.errors += served_n * own_error_fraction;
+  dependency_errors_ += served_n * dep_error_fraction;
   counters_.shed += (lambda - served) * h;
   std::array<double, kLatencyBuckets.size()> cdf{};
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) cdf[i] = mix.cdf(kLatencyBuckets[i]);

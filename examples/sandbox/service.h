@@ -31,6 +31,7 @@ struct Pod {
   double slow_factor = 1;        // its latency multiplier
   double slow_error = 0;         // its extra error rate
   int restarts = 0;
+  double p99_s = 0;              // its own p99 latency over the last tick (0 while not serving)
   bool ready(double now) const { return now >= ready_at_s; }
 };
 
@@ -50,7 +51,7 @@ struct IncidentRecord {
   double started_s = 0;
   double ends_s = kNever;         // scheduled end; kNever = until fixed
   std::optional<double> ended_s;  // set once over
-  std::string ended_by;           // expired | rollback | restart | deploy | replaced
+  std::string ended_by;           // expired | rollback | restart | deploy | replaced | evicted
   int revision = 0;               // deploys: the revision they created
   std::uint64_t pod_id = 0;       // bad_pod: the slow replica
   bool active() const { return !ended_s.has_value(); }
@@ -70,7 +71,7 @@ struct ServiceStatus {
   int ready = 0;
   int old_replicas = 0;     // replicas of a previous rollout still running
   int revision = 0;
-  int rollout = 0;          // increments with each deploy, restart and rollback
+  int rollout = 0;          // increments with each deploy, restart, rollback and eviction
   std::uint8_t flags = 0;
 };
 
@@ -88,6 +89,11 @@ class ServiceSim {
   void restart(double now);
   /// Goes back to the previous revision (rolling). false and `error` when there is none.
   bool rollback(double now, std::string* error);
+  /// Evicts one pod (by pod_name()): it is gone at once and its ReplicaSet makes a fresh one,
+  /// ready after the readiness delay. Ends a bad_pod incident when it was the slow pod. Counts
+  /// as a rollout (the action is done once the replacement is ready). false and `error` when no
+  /// current pod has that name.
+  bool evict(const std::string& pod, double now, std::string* error);
 
   /// Follows a cluster's view of this workload (the Deployment's spec.replicas and
   /// status.readyReplicas): scales to `desired` and makes exactly `ready` replicas serve — the old
@@ -110,6 +116,15 @@ class ServiceSim {
   History& history() { return history_; }
   const std::vector<IncidentRecord>& incidents() const { return incidents_; }
   const std::vector<Pod>& pods() const { return pods_; }
+  /// "<service>-<id>": how the metrics' `pod` label and evict() name a pod.
+  std::string pod_name(const Pod& p) const { return spec_.name + "-" + std::to_string(p.id); }
+  /// Container restarts since the start, over every pod there ever was (a counter).
+  double restarts_total() const { return restarts_total_; }
+  /// Requests failed by a dependency (answered 502), since the start; not in counters().errors.
+  double dependency_errors() const { return dependency_errors_; }
+  /// When the latest rollout (deploy, restart, rollback, eviction) began, elapsed seconds;
+  /// -inf before the first.
+  double rollout_started_s() const { return rollout_started_s_; }
   LoadGenerator& load() { return load_; }
 
  private:
@@ -139,6 +154,9 @@ class ServiceSim {
   double crash_uptime_s_ = 90;
   std::vector<IncidentRecord> incidents_;
   Counters counters_;
+  double restarts_total_ = 0;
+  double dependency_errors_ = 0;
+  double rollout_started_s_ = -kNever;
   History history_;
 
   // The last tick, for status().
