@@ -51,6 +51,12 @@ class ScalingPlanner final : public Planner {
   std::deque<Recommendation> recent_;
 };
 
+/// How long an action may take to roll out before it counts as failed: a scale or one pod's
+/// restart needs the new replicas ready (3 × readiness_delay, plus two intervals); a rolling
+/// restart or rollback replaces every replica in waves (Kubernetes' default maxSurge of 25%:
+/// four waves), so 6 × readiness_delay plus two intervals.
+Duration rollout_deadline(const TargetSpec& t, const std::string& action, bool one_pod, Duration interval);
+
 /// The upper forecast quantile the planner sizes for (targets[].forecast.quantile).
 double sizing_quantile(const TargetSpec& t);
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "agent/decide/judge.h"
+#include "agent/decide/planner.h"
 
 namespace opspilot::agent {
 namespace {
@@ -246,7 +247,8 @@ RemediationProposal RemediationPlanner::assess(const RemediationInput& in) {
   RemediationProposal p;
   if (!incident_) return p;
   p.onset = incident_->onset;
-  p.deadline = in.now + t.readiness_delay * 3 + in.interval * 2 + spec_.settle + spec_.recovery_window;
+  p.deadline = in.now + rollout_deadline(t, p.decision_action(), p.action == RemedyAction::RestartPod, in.interval) +
+               spec_.settle + spec_.recovery_window;
 
   // The evidence, whatever the class.
   auto add = [&](const char* signal, double v, double base, std::string note) {

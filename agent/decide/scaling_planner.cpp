@@ -17,6 +17,11 @@ std::string fmt(const char* f, double a) {
 
 }  // namespace
 
+Duration rollout_deadline(const TargetSpec& t, const std::string& action, bool one_pod, Duration interval) {
+  const bool rolling = (action == "restart" && !one_pod) || action == "rollback";
+  return t.readiness_delay * (rolling ? 6 : 3) + interval * 2;
+}
+
 double sizing_quantile(const TargetSpec& t) { return t.forecast.quantile; }
 
 std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,

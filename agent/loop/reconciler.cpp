@@ -330,21 +330,26 @@ bool Reconciler::verify_remediation(TargetState& ts, Decision& f, TimePoint now)
   RemediationInfo& m = f.remediation;
   if (!m.rolled_out) {
     const actuators::VerifyResult v = s_.actuator->verify(to_action(f));
-    const Duration rollout_deadline = ts.spec.readiness_delay * 3 + config_.interval * 2;
+    const Duration limit = rollout_deadline(ts.spec, f.action, f.params.count("pod") > 0, config_.interval);
     if (v.state != actuators::VerifyState::InProgress && v.state != actuators::VerifyState::Unknown)
       for (auto& c : v.calls) f.calls.push_back(c);
     if (v.state == actuators::VerifyState::Done) {
       m.rolled_out = now;
+      // The recovery is judged over the window after the rollout, however long the rollout (and
+      // any approval before it) took: the deadline leaves room for it.
+      const RemediationSpec& rs = ts.spec.remediation;
+      const TimePoint judged_by = now + rs.settle + rs.recovery_window + config_.interval;
+      if (!m.deadline || *m.deadline < judged_by) m.deadline = judged_by;
       f.outcome = "rolled out (" + v.detail + "); judging the recovery of " + m.signal;
       record(ts, f, true);
       return false;
     }
     const bool failed = v.state == actuators::VerifyState::Failed;
-    if (!failed && now - f.created <= rollout_deadline) return false;
+    if (!failed && now - f.created <= limit) return false;
     f.state = DecisionState::Failed;
     m.recovery = "not_rolled_out";
     m.recovery_detail = failed ? "the rollout failed: " + v.detail
-                               : "not rolled out within " + std::to_string(rollout_deadline.count() / 1000) + "s: " + v.detail;
+                               : "not rolled out within " + std::to_string(limit.count() / 1000) + "s: " + v.detail;
     f.outcome = m.recovery_detail;
     return true;
   }
@@ -371,7 +376,7 @@ void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
     return;
   }
   const actuators::VerifyResult v = s_.actuator->verify(to_action(f));
-  const Duration deadline = ts.spec.readiness_delay * 3 + config_.interval * 2;
+  const Duration deadline = rollout_deadline(ts.spec, f.action, f.params.count("pod") > 0, config_.interval);
   f.updated = now;
   bool settled = false;
   if (v.state == actuators::VerifyState::Done) {

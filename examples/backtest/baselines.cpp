@@ -44,7 +44,7 @@ int HpaController::sync(double now_s, int current, int ready, double cpu) {
 
   // Scale-down stabilisation: the largest recommendation within the window (this one included).
   recommendations_.push_back({now_s, recommendation});
-  while (!recommendations_.empty() && recommendations_.front().at_s < now_s - spec_.downscale_stabilization_s)
+  while (!recommendations_.empty() && recommendations_.front().at_s <= now_s - spec_.downscale_stabilization_s)
     recommendations_.pop_front();
   int desired = recommendation;
   if (desired < current) {

@@ -124,7 +124,7 @@ std::string SandboxApi::follow_cluster(const std::string& service, const Cluster
   std::string error;
   if (view.rollout == ClusterView::Rollout::Restart) svc->restart(t);
   if (view.rollout == ClusterView::Rollout::Rollback && !svc->rollback(t, &error)) svc->restart(t);
-  svc->follow_cluster(view.desired, view.ready, t);
+  svc->follow_cluster(view.desired, view.ready, t, view.new_ready);
   book_.update(model_);
   return error;
 }

@@ -57,6 +57,7 @@ class SandboxApi {
   struct ClusterView {
     int desired = 0;
     int ready = 0;
+    int new_ready = -1;  // ready replicas of the latest template (-1: not known)
     enum class Rollout { None, Restart, Rollback } rollout = Rollout::None;
   };
   /// Advances the model to `now` and makes `service` follow `view`. "" or what went wrong.

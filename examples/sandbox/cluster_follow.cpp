@@ -1,5 +1,6 @@
 #include "examples/sandbox/cluster_follow.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -71,7 +72,15 @@ std::string ClusterFollower::poll_once() {
     const std::string name = d["metadata"].value("name", "");
     SandboxApi::ClusterView view;
     view.desired = d["spec"].value("replicas", 1);
-    view.ready = d.value("status", json::object()).value("readyReplicas", 0);
+    const json status = d.value("status", json::object());
+    view.ready = status.value("readyReplicas", 0);
+    // Ready replicas of the latest template: those not ready or still old are the difference
+    // between all pods and the updated ones (a rolling update keeps old pods ready until replaced).
+    if (status.contains("updatedReplicas") || status.contains("replicas")) {
+      const int total = status.value("replicas", view.ready);
+      const int updated = status.value("updatedReplicas", 0);
+      view.new_ready = std::clamp(view.ready - (total - updated), 0, view.ready);
+    }
     const long revision = revision_of(d);
     const std::string key = template_key(d);
     Seen& seen = seen_[name];

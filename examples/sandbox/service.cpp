@@ -241,11 +241,25 @@ void ServiceSim::scale(int replicas, double now) {
   reconcile(now);
 }
 
-void ServiceSim::follow_cluster(int desired, int ready, double now) {
+void ServiceSim::follow_cluster(int desired, int ready, double now, int new_ready) {
   if (desired != desired_) scale(desired, now);
   int left = std::max(0, ready);
-  for (const Pod& p : pods_) {
-    if (p.old && p.ready(now)) --left;
+  if (new_ready >= 0) {
+    // The cluster says how many ready replicas are new: the old revision serves the rest.
+    int old_left = std::max(0, ready - new_ready);
+    for (Pod& p : pods_) {
+      if (!p.old) continue;
+      if (old_left > 0 && p.ready(now)) {
+        --old_left;
+      } else if (p.ready(now)) {
+        p.ready_at_s = kNever;
+      }
+    }
+    left = std::min(left, new_ready);
+  } else {
+    for (const Pod& p : pods_) {
+      if (p.old && p.ready(now)) --left;
+    }
   }
   std::vector<Pod*> current;
   for (Pod& p : pods_) {

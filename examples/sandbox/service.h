@@ -98,7 +98,9 @@ class ServiceSim {
   /// Follows a cluster's view of this workload (the Deployment's spec.replicas and
   /// status.readyReplicas): scales to `desired` and makes exactly `ready` replicas serve — the old
   /// rollout's ready replicas first, then the current one's oldest — until the next call.
-  void follow_cluster(int desired, int ready, double now);
+  /// `new_ready` (>= 0 when the cluster says) is how many of the ready replicas run the latest
+  /// pod template: during a rollout those are the current revision's, the rest the old one's.
+  void follow_cluster(int desired, int ready, double now, int new_ready = -1);
   /// Starts an incident now; `id` comes from the model so ids are unique across services.
   const IncidentRecord& start_incident(const IncidentSpec& spec, double now, bool scheduled, std::uint64_t id);
 
