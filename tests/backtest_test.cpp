@@ -397,7 +397,7 @@ TEST_F(RampBacktest, DecisionsAreJournaledAndEveryActedOneIsVerifiedOrFailedWith
   std::string err;
   const auto journal = agent::Journal::open_read_only(dir_->file("journal"), &err);
   ASSERT_TRUE(journal) << err;
-  EXPECT_EQ(journal->replay_stats().events, result_->decisions) << "every journaled state change was counted";
+  EXPECT_EQ(journal->replay_stats().events, result_->records) << "every journaled state change was counted";
   EXPECT_EQ(journal->replay_stats().corrupt_lines, 0u);
   const auto decisions = journal->list("", 0);
   ASSERT_FALSE(decisions.empty());
@@ -582,4 +582,29 @@ TEST(BacktestCli, ABadTraceExits1WithFileAndLine) {
   EXPECT_NE(out.find(trace + ":4:"), std::string::npos) << out;
   EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + dir.file("none.csv") + " --out " + dir.file("o"), &out), 1);
   EXPECT_NE(out.find(dir.file("none.csv")), std::string::npos) << out;
+}
+
+TEST(BacktestCli, NeverReplacesAJournalItDidNotWrite) {
+  TempDir dir;
+  const std::string cfg = cli_config(dir), trace = cli_trace(dir), out_dir = dir.file("live");
+  // A live agent's directory: a journal without a backtest's report beside it.
+  std::filesystem::create_directories(std::filesystem::path(out_dir) / "journal");
+  const std::string keep = dir.write("live/journal/journal.lock", "");
+  std::string out;
+  EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --out " + out_dir, &out), 1);
+  EXPECT_NE(out.find("was not written by a backtest"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(keep)) << "the journal was touched";
+  // Its own output directory is replaced on a second run.
+  const std::string mine = dir.file("mine");
+  ASSERT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --duration 20m --out " + mine, &out), 0) << out;
+  EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --duration 20m --out " + mine, &out), 0) << out;
+}
+
+TEST(ReadTrace, AByteOrderMarkBeforeTheHeaderIsIgnored) {
+  TempDir dir;
+  const std::string path = dir.write("bom.csv", "\xEF\xBB\xBFtimestamp,requests\n0,60\n60,120\n");
+  std::string err;
+  const auto t = read_trace(path, "", false, &err);
+  ASSERT_TRUE(t) << err;
+  EXPECT_EQ(t->rps, (std::vector<double>{1, 2}));
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "agent/cli/csv_input.h"
@@ -127,6 +128,7 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
       if (error) *error = path + ":1: the file is empty; expected a header line, then timestamp,value rows";
       return std::nullopt;
     }
+    if (header.rfind("\xEF\xBB\xBF", 0) == 0) header.erase(0, 3);  // a UTF-8 byte-order mark
     const char delim = header.find(';') != std::string::npos ? ';' : header.find('\t') != std::string::npos ? '\t' : ',';
     std::vector<std::string> fields;
     agent::cli::split_csv_record(header, delim, &fields);
@@ -236,8 +238,10 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
     w.seed = o.seed;
     w.policies = o.policies;
     int asked = o.service.initial_replicas;
+    std::set<std::string> ids;
     w.on_decision = [&](const agent::Decision& d) {
-      ++res.decisions;
+      ++res.records;
+      if (ids.insert(d.id).second) ++res.decisions;
       if (d.state == agent::DecisionState::Acting) ++res.actions;
       if (d.action == "scale" && d.state == agent::DecisionState::Applied && d.desired_replicas != asked) {
         ++r.scaling_actions;
@@ -295,6 +299,9 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
                       std::to_string(o.service.workers) + " workers each, readiness " +
                       fmt("%g", o.service.readiness_delay_s) + " s, start at " +
                       std::to_string(o.service.initial_replicas) + " replicas");
+  res.notes.push_back("hpa: CPU utilisation as metrics-server reports it, capped at 100% of the request (an "
+                      "overloaded pod cannot show more), so one sync grows the count by at most 1/" +
+                      fmt("%.2f", spec->capacity.target_utilization) + " under overload");
   res.notes.push_back("SLO: a minute is violated when p99 latency > " + fmt("%g", o.slo.latency_s) +
                       " s or more than " + fmt("%g", o.slo.error_ratio * 100) + "% of requests fail");
   return res;
@@ -323,8 +330,8 @@ std::string summary_markdown(const BacktestOptions& o, const BacktestResult& r) 
   s << "\n";
   for (const auto& n : r.notes) s << "- " << n << "\n";
   if (r.opspilot.ran)
-    s << "- opspilot: " << r.decisions << " decisions journaled in " << o.journal_dir << ", " << r.actions
-      << " acted on\n";
+    s << "- opspilot: " << r.decisions << " decisions (" << r.records << " journal records) in " << o.journal_dir
+      << ", " << r.actions << " acted on\n";
   return s.str();
 }
 

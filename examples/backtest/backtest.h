@@ -68,7 +68,8 @@ struct RunResult {
 
 struct BacktestResult {
   RunResult opspilot, hpa, oracle;
-  std::size_t decisions = 0;        // opspilot decisions journaled
+  std::size_t decisions = 0;        // opspilot decisions journaled (distinct ids)
+  std::size_t records = 0;          // journal records written (a decision is updated as it progresses)
   std::size_t actions = 0;          // of which acted on (applied, verified or failed)
   std::vector<std::string> notes;   // what the harness assumed, in words
 };

@@ -148,7 +148,14 @@ int cmd_backtest(const Args& args) {
   std::error_code ec;
   fs::create_directories(out, ec);
   b.journal_dir = (out / "journal").string();
-  fs::remove_all(b.journal_dir, ec);  // the decisions of this replay only
+  // The decisions of this replay only: an earlier replay's journal is replaced, but a journal
+  // that no backtest wrote (a live agent's) is never touched.
+  if (fs::exists(b.journal_dir, ec) && !fs::exists(out / "backtest.md", ec)) {
+    std::cerr << "opspilot backtest: " << b.journal_dir
+              << " exists and was not written by a backtest (no backtest.md beside it); choose another --out\n";
+    return 1;
+  }
+  fs::remove_all(b.journal_dir, ec);
 
   auto res = run_backtest(b, &err);
   if (!res) {
