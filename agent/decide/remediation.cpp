@@ -8,15 +8,10 @@
 
 #include "agent/decide/judge.h"
 #include "agent/decide/planner.h"
+#include "agent/format.h"
 
 namespace opspilot::agent {
 namespace {
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 std::string pct(double ratio) { return std::isfinite(ratio) ? fmt("%.2f%%", ratio * 100) : "n/a"; }
 std::string secs(double s) { return std::isfinite(s) ? fmt("%.3g s", s) : "n/a"; }

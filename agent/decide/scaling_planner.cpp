@@ -1,21 +1,12 @@
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-
-#include "agent/predict/predictor.h"
-
 #include "agent/decide/planner.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "agent/format.h"
+#include "agent/predict/predictor.h"
+
 namespace opspilot::agent {
-namespace {
-
-std::string fmt(const char* f, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
-
-}  // namespace
 
 Duration rollout_deadline(const TargetSpec& t, const std::string& action, bool one_pod, Duration interval) {
   const bool rolling = (action == "restart" && !one_pod) || action == "rollback";

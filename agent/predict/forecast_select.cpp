@@ -8,16 +8,11 @@
 #include <cstdio>
 #include <numeric>
 
+#include "agent/format.h"
 #include "agent/predict/forecast_internal.h"
 
 namespace opspilot::agent::forecast::detail {
 namespace {
-
-std::string fmt(const char* f, double a) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
 
 struct Plan {
   std::size_t fit_len = 0, stride = 1, origins = 0;

@@ -5,16 +5,9 @@
 #include <cstdio>
 #include <limits>
 
+#include "agent/format.h"
+
 namespace opspilot::agent::forecast {
-namespace {
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-}  // namespace
 
 std::optional<RegularSeries> regularize(const std::vector<std::pair<double, double>>& points,
                                         const RegularizeOptions& options, std::string* error) {

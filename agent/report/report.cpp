@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "agent/format.h"
 #include "agent/loop/timeline.h"
 #include "agent/report/svg_chart.h"
 
@@ -42,12 +43,6 @@ std::vector<std::string> split(const std::string& line) {
   }
   out.push_back(cur);
   return out;
-}
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
 }
 
 std::string utc(double unix_s) {

@@ -9,19 +9,16 @@
 #include <sstream>
 
 #include "agent/cli/csv_input.h"
+#include "agent/format.h"
 #include "agent/report/svg_chart.h"
 #include "examples/backtest/baselines.h"
 #include "examples/backtest/sim_world.h"
 #include "examples/sandbox/model.h"
 
 namespace opspilot::backtest {
-namespace {
+using agent::fmt;
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+namespace {
 
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

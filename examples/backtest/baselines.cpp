@@ -4,16 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "agent/format.h"
+
 namespace opspilot::backtest {
-namespace {
 
-std::string fmt(const char* f, double a, double b = 0, double c = 0) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, f, a, b, c);
-  return buf;
-}
-
-}  // namespace
+using agent::fmt;
 
 int HpaController::sync(double now_s, int current, int ready, double cpu) {
   const double target = spec_.target_utilization;
