@@ -138,7 +138,8 @@ void print_nasa(const backtest::BacktestResult& r) {
   for (const auto* run : runs) std::printf(" %11.1f%%", run->mean_utilization * 100);
   std::printf("\n%-26s", "replay wall time (s)");
   for (const auto* run : runs) std::printf(" %12.1f", run->wall_seconds);
-  std::printf("\nopspilot: %zu decision events journaled, %zu actions\n", r.decisions, r.actions);
+  std::printf("\nopspilot: %zu decisions (%zu journal records), %zu acted on; scaling actions opspilot %d, hpa %d, oracle %d\n", r.decisions,
+              r.records, r.actions, r.opspilot.scaling_actions, r.hpa.scaling_actions, r.oracle.scaling_actions);
   std::printf("# references: Google Autopilot (EuroSys 2020) cut slack from 46%% to 23%% against manual limits;\n"
               "# FIRM (OSDI 2020) reports up to 16x fewer SLO violations than the Kubernetes autoscaler.\n\n");
 
