@@ -308,6 +308,11 @@ TEST_F(PrometheusClientLive, ConfiguredHeadersAreSent) {
     std::this_thread::sleep_for(50ms);
   } while (std::chrono::steady_clock::now() < deadline);
   ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.error->http_status, 401) << r.error->message;
+  // The wait above may have spent attempts on a server still starting; now that it answers, one
+  // query must take exactly one attempt.
+  r = anonymous.query("vector(1)");
+  ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->kind, PromErrorKind::HttpStatus) << r.error->message;
   EXPECT_EQ(r.error->http_status, 401);
   EXPECT_EQ(r.attempts, 1) << "401 is not worth retrying";
