@@ -159,7 +159,7 @@ Replay run_replay(int actions, double fault_rate) {
       const int code = codes[static_cast<std::size_t>(u(rng) * 4) % 4];
       json fault = {{"pathPrefix", std::string("/apis/apps/v1/namespaces/shop/deployments/") + names[w]},
                     {"code", code}, {"count", 1 + static_cast<int>(u(rng) * 3)}, {"retryAfterSeconds", 0}};
-      if (code == 409) fault["method"] = a.kind == actuators::ActionKind::Scale ? "PUT" : "PATCH";
+      if (code == 409) fault["method"] = "PATCH";
       (void)sim.send("POST", "/sim/fault", fault.dump());
       ++r.faults;
     }

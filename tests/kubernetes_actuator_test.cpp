@@ -119,7 +119,7 @@ TEST_F(KubernetesActuatorTest, ScaleThenVerifyGoesInProgressThenDone) {
   EXPECT_EQ(r.calls[0].method, "GET");
   EXPECT_EQ(r.calls[0].url, sim_->url() + kDeploy + "/web/scale");
   EXPECT_EQ(r.calls[0].status, 200);
-  EXPECT_EQ(r.calls[1].method, "PUT");
+  EXPECT_EQ(r.calls[1].method, "PATCH");
   EXPECT_EQ(r.calls[1].url, sim_->url() + kDeploy + "/web/scale?fieldManager=opspilot");
   EXPECT_EQ(r.calls[1].status, 200);
   EXPECT_EQ(json::parse(r.calls[1].body)["spec"]["replicas"], 5);
@@ -149,14 +149,15 @@ TEST_F(KubernetesActuatorTest, ReplayedScaleIsAlreadyAppliedAndWritesOnce) {
   ASSERT_EQ(again.calls.size(), 1u) << "a replay only reads";
   const json log = writes();
   ASSERT_EQ(log.size(), 1u) << log.dump(2);
-  EXPECT_EQ(log[0]["method"], "PUT");
+  EXPECT_EQ(log[0]["method"], "PATCH");
+  EXPECT_EQ(log[0]["contentType"], "application/merge-patch+json");
   EXPECT_EQ(log[0]["subresource"], "scale");
   EXPECT_EQ(log[0]["code"], 200);
 }
 
 TEST_F(KubernetesActuatorTest, ConflictIsReReadAndAppliedWithOneEffectiveWrite) {
   start();
-  ASSERT_EQ(sim_->send("POST", "/sim/fault", R"({"pathPrefix":")" + kDeploy + R"(/web/scale","code":409,"count":1,"method":"PUT"})").status, 201);
+  ASSERT_EQ(sim_->send("POST", "/sim/fault", R"({"pathPrefix":")" + kDeploy + R"(/web/scale","code":409,"count":1,"method":"PATCH"})").status, 201);
   KubernetesActuator act(settings());
   const ApplyResult r = act.apply(scale("d-409", "Deployment", "web", 3, 6));
   ASSERT_TRUE(r.ok) << r.error;
@@ -377,7 +378,7 @@ TEST_F(KubernetesActuatorTest, RestrictedTokenIs403NamingTheMissingPermission) {
   const ApplyResult r = act.apply(scale("d-403", "Deployment", "web", 3, 5));
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.retryable);
-  EXPECT_EQ(r.error.rfind("missing RBAC permission: update deployments.apps/scale in namespace default "
+  EXPECT_EQ(r.error.rfind("missing RBAC permission: patch deployments.apps/scale in namespace default "
                           "(user \"system:serviceaccount:ops:opspilot\"); server said: ", 0), 0u) << r.error;
   const ApplyResult restart = act.apply(action("d-403b", ActionKind::Restart, "web"));
   EXPECT_EQ(restart.error.rfind("missing RBAC permission: patch deployments.apps in namespace default", 0), 0u) << restart.error;
@@ -408,7 +409,7 @@ TEST_F(KubernetesActuatorTest, PlanListsTheCallsWithoutTouchingTheServer) {
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].method, "GET");
   EXPECT_EQ(calls[0].url, sim_->url() + kDeploy + "/web/scale");
-  EXPECT_EQ(calls[1].method, "PUT");
+  EXPECT_EQ(calls[1].method, "PATCH");
   EXPECT_EQ(calls[1].url, sim_->url() + kDeploy + "/web/scale?fieldManager=opspilot");
   EXPECT_EQ(json::parse(calls[1].body)["spec"]["replicas"], 5);
   EXPECT_EQ(calls[1].status, 0);

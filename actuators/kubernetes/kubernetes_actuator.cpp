@@ -37,11 +37,11 @@ kube::KubeClient make_client(const ActuatorSettings& s) {
   return kube::KubeClient(std::move(*config), retry, timeout);
 }
 
-json scale_body(const kube::Workload& w, int replicas, const json& resource_version) {
-  return json{{"apiVersion", "autoscaling/v1"},
-              {"kind", "Scale"},
-              {"metadata", {{"name", w.name}, {"namespace", w.ns}, {"resourceVersion", resource_version}}},
-              {"spec", {{"replicas", replicas}}}};
+/// A JSON merge patch of the scale subresource (what `kubectl scale` sends), carrying the
+/// resourceVersion it was decided on: the API server refuses it with 409 if the object changed since.
+/// Patch rather than update so that the RBAC a scaler needs is `patch` on `<kind>/scale` only.
+json scale_patch(int replicas, const json& resource_version) {
+  return json{{"metadata", {{"resourceVersion", resource_version}}}, {"spec", {{"replicas", replicas}}}};
 }
 
 json restart_patch(const std::string& decision_id, const std::string& now) {
@@ -81,8 +81,8 @@ std::vector<ApiCall> KubernetesActuator::plan(const Action& action) const {
     switch (action.kind) {
       case ActionKind::Scale:
         add("GET", w->path() + "/scale", "");
-        add("PUT", w->path() + "/scale" + write_query(),
-            scale_body(*w, action.replicas, "<metadata.resourceVersion from the GET>").dump());
+        add("PATCH", w->path() + "/scale" + write_query(),
+            scale_patch(action.replicas, "<metadata.resourceVersion from the GET>").dump());
         break;
       case ActionKind::Restart:
         if (evict_mode(action)) {
@@ -161,17 +161,18 @@ ApplyResult KubernetesActuator::scale(const Action& action, const kube::Workload
                         std::to_string(current) + " since the decision; re-decide (" + w.display() + ")",
                     false);
     }
-    const json body = scale_body(w, action.replicas, kube::string_at(got.body, "/metadata/resourceVersion"));
-    kube::KubeResponse put = kube::call(client_, &r.calls, "PUT", path + write_query(), &body);
-    if (put.ok()) {
+    const json body = scale_patch(action.replicas, kube::string_at(got.body, "/metadata/resourceVersion"));
+    kube::KubeResponse patched =
+        kube::call(client_, &r.calls, "PATCH", path + write_query(), &body, "application/merge-patch+json");
+    if (patched.ok()) {
       r.ok = true;
       return r;
     }
-    if (put.status != 409)
-      return failed(r, kube::describe_failure(put, "update", "apps", w.resource + "/scale", w.ns, w.name),
-                    kube::retryable(put));
+    if (patched.status != 409)
+      return failed(r, kube::describe_failure(patched, "patch", "apps", w.resource + "/scale", w.ns, w.name),
+                    kube::retryable(patched));
   }
-  return failed(r, "conflict: " + w.display() + " kept changing (409 Conflict on 3 consecutive updates of its scale)",
+  return failed(r, "conflict: " + w.display() + " kept changing (409 Conflict on 3 consecutive patches of its scale)",
                 true);
 }
 
