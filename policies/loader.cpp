@@ -70,12 +70,7 @@ class Collector {
       add_file(path);
       return;
     }
-    std::vector<std::string> found;
-    for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec) && is_policy_file_name(it->path().filename().string()))
-        found.push_back(it->path().string());
-    }
+    std::vector<std::string> found = files_under(path, is_policy_file_name, ec);
     if (ec) {
       unreadable(path, ec.message());
       return;
@@ -86,7 +81,7 @@ class Collector {
       all_ok_ = false;
       return;
     }
-    std::sort(found.begin(), found.end());  // a stable order: earlier files evaluate first
+    // files_under() sorts: a stable order, earlier files evaluate first
     for (const std::string& f : found) add_file(f);
   }
 
@@ -157,6 +152,22 @@ std::size_t LoadResult::error_count() const {
 }
 std::size_t LoadResult::warning_count() const { return diagnostics.size() - error_count(); }
 std::string LoadResult::report() const { return format_diagnostics(diagnostics); }
+
+std::vector<std::string> files_under(const std::string& dir, bool (*want)(std::string_view), std::error_code& ec) {
+  std::vector<std::string> found;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  for (const fs::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(".")) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code file_ec;
+    if (it->is_regular_file(file_ec) && want(name)) found.push_back(it->path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
 
 bool is_policy_test_file_name(std::string_view f) { return ends_with(f, "_test.yaml") || ends_with(f, "_test.yml"); }
 bool is_policy_file_name(std::string_view f) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "policies/diagnostics.h"
@@ -70,5 +71,11 @@ LoadResult load_policy_paths(const std::vector<std::string>& paths, const LoadOp
 bool is_policy_file_name(std::string_view filename);
 /// Whether `path` names a table-test file (*_test.yaml, *_test.yml).
 bool is_policy_test_file_name(std::string_view filename);
+
+/// The files under `dir` (recursively, sorted) whose names `want`, skipping every entry whose name
+/// starts with '.': a mounted ConfigMap keeps its files in hidden `..<timestamp>` directories
+/// behind a `..data` symlink, and each file would otherwise be found twice. Symlinks to files are
+/// followed; symlinks to directories are not descended. `ec` is set when `dir` cannot be read.
+std::vector<std::string> files_under(const std::string& dir, bool (*want)(std::string_view), std::error_code& ec);
 
 }  // namespace opspilot::policies

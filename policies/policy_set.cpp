@@ -41,12 +41,8 @@ std::string PolicySet::fingerprint() const {
       fingerprint_file(path, out);
       continue;
     }
-    std::vector<fs::path> files;
-    for (fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink, ec), end;
-         !ec && it != end; it.increment(ec))
-      if (it->is_regular_file(ec) && is_policy_file_name(it->path().filename().string())) files.push_back(it->path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) fingerprint_file(fs::canonical(f, ec), out);
+    // canonical(): a ConfigMap update swaps the ..data symlink, so the resolved path changes
+    for (const std::string& f : files_under(path, is_policy_file_name, ec)) fingerprint_file(fs::canonical(f, ec), out);
   }
   return out;
 }

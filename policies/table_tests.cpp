@@ -313,9 +313,7 @@ TableTestReport run_policy_tests(const std::string& path) {
   std::vector<std::string> files;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_regular_file(ec) && is_policy_test_file_name(it->path().filename().string())) files.push_back(it->path().string());
-    std::sort(files.begin(), files.end());
+    files = files_under(path, is_policy_test_file_name, ec);
   } else {
     files.push_back(path);
   }

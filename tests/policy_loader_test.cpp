@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -372,6 +374,43 @@ TEST(PolicyTime, DurationsCronAndDates) {
   EXPECT_FALSE(CronSchedule::parse("*/0 * * * *", &why));
   EXPECT_TRUE(CronSchedule::parse("0 0 * jan,dec sun", &why));
   EXPECT_FALSE(CronSchedule::parse("0 0 31 2 *", &why)->can_fire());
+}
+
+// A policy directory mounted from a ConfigMap, laid out as the kubelet's atomic writer does:
+// the files live in a hidden `..<timestamp>` directory, `..data` links to it, and each visible
+// name links through `..data`. An update writes a new timestamped directory and swaps `..data`.
+TEST(PolicySet, MountedConfigMapIsLoadedOnceAndReloadedWhenTheKubeletSwapsIt) {
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  const fs::path root = fs::path(dir.path()) / "policies";
+  auto publish = [&](const std::string& stamp, int max_replicas) {
+    fs::create_directories(root / stamp);
+    std::ofstream(root / stamp / "bounds.yaml")
+        << kHeader << "spec: {bounds: {max_replicas: " << max_replicas << "}}\n";
+    fs::create_directory_symlink(stamp, root / "..data_tmp");
+    fs::rename(root / "..data_tmp", root / "..data");  // atomic, as the kubelet does
+    if (!fs::exists(fs::symlink_status(root / "bounds.yaml"))) fs::create_symlink("..data/bounds.yaml", root / "bounds.yaml");
+  };
+  publish("..2026_11_22_10_00_00.000000001", 5);
+  PolicySet set({root.string()});
+  const ReloadReport first = set.reload();
+  ASSERT_TRUE(first.ok) << first.summary();
+  EXPECT_EQ(first.files, 1u) << "the hidden timestamped copy must not be loaded a second time";
+  Proposal p{"web", "prod", "scale", 2, 9, 0.9};
+  Context c;
+  EXPECT_EQ(set.evaluate(p, c).replicas, 5);
+  EXPECT_EQ(set.reload_if_changed(), std::nullopt);
+
+  publish("..2026_11_22_10_05_00.000000002", 7);
+  const auto swapped = set.reload_if_changed();
+  ASSERT_TRUE(swapped.has_value()) << "the ..data swap is a change";
+  EXPECT_TRUE(swapped->applied) << swapped->summary();
+  EXPECT_EQ(swapped->files, 1u);
+  EXPECT_EQ(set.evaluate(p, c).replicas, 7);
+
+  const LoadResult direct = load_policy_paths({root.string()});
+  EXPECT_TRUE(direct.ok()) << direct.report();
+  EXPECT_EQ(direct.files.size(), 1u);
 }
 
 }  // namespace
