@@ -5,12 +5,16 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
 #include <unistd.h>
 
 #include "agent/approve/approval_book.h"
+#include "agent/config/loader.h"
 #include "agent/approve/slack.h"
 #include "agent/approve/slack_notifier.h"
 #include "agent/leader/lease_elector.h"
@@ -22,6 +26,24 @@
 #include "agent/source/scrape_source.h"
 
 namespace opspilot::agent {
+
+namespace {
+
+/// The resolved path and a hash of the content of `file`, or "" if it cannot be read. A mounted
+/// ConfigMap is updated by swapping a symlink, which changes the resolved path.
+std::string file_fingerprint(const std::string& file) {
+  if (file.empty()) return "";
+  std::error_code ec;
+  const auto resolved = std::filesystem::canonical(file, ec);
+  if (ec) return "";
+  std::ifstream in(resolved, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream text;
+  text << in.rdbuf();
+  return resolved.string() + "|" + std::to_string(std::hash<std::string>{}(text.str()));
+}
+
+}  // namespace
 
 Agent::Agent(Config config, AgentOptions options)
     : config_(std::move(config)), options_(std::move(options)) {}
@@ -363,9 +385,28 @@ int Agent::run() {
   if (stop_requested_) boost::asio::post(io, shutdown);
 
   // Refresh readiness and the source counters every 200 ms of real time; look for changed
-  // policy files every policies.reload_interval.
+  // policy files and a changed configuration file every policies.reload_interval.
   boost::asio::steady_timer watch(io);
   auto next_policy_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
+  const std::string config_file = config_.file;
+  auto next_config_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
+  const std::string loaded_print = file_fingerprint(config_file);
+  std::string rejected_print;
+  auto check_config = [&] {
+    const std::string print = file_fingerprint(config_file);
+    if (print.empty() || print == loaded_print || print == rejected_print) return;
+    const LoadResult changed = load_config_file(config_file);
+    if (!changed.ok()) {
+      rejected_print = print;
+      metrics_.config_reloads_rejected.Increment();
+      std::cerr << "opspilot: " << config_file << " changed but does not load; the running configuration stays in force:\n"
+                << changed.report();
+      return;
+    }
+    std::cerr << "opspilot: " << config_file << " changed; finishing the current tick and restarting with it\n";
+    restart_requested_ = true;
+    shutdown();
+  };
   std::function<void()> arm = [&] {
     watch.expires_after(std::chrono::milliseconds(200));
     watch.async_wait([&](const boost::system::error_code& ec) {
@@ -374,6 +415,10 @@ int Agent::run() {
       if (policy_set_ && std::chrono::steady_clock::now() >= next_policy_check) {
         next_policy_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
         reload_policies(false);
+      }
+      if (!config_file.empty() && std::chrono::steady_clock::now() >= next_config_check) {
+        next_config_check = std::chrono::steady_clock::now() + config_.policies.reload_interval;
+        check_config();
       }
       arm();
     });

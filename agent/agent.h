@@ -58,8 +58,12 @@ class Agent {
   /// False with a message on any problem; nothing has acted yet then.
   bool init(std::string* error);
   /// Runs the loop and the HTTP server until SIGTERM/SIGINT or request_stop(); returns 0 on a
-  /// clean stop.
+  /// clean stop. Every policies.reload_interval it also looks at the configuration file: when it
+  /// changed and loads without errors, run() stops the same way (ticks finish, the lease is
+  /// released) and restart_requested() is true, so that the caller runs a new Agent on it; a
+  /// version with errors is reported and counted, and the running configuration stays.
   int run();
+  bool restart_requested() const { return restart_requested_.load(); }
   /// One tick of every target, now, in order (for `opspilot plan` and tests).
   std::vector<Decision> tick_all();
   void request_stop();
@@ -118,6 +122,7 @@ class Agent {
   std::unique_ptr<PrerenderedMetrics> prerendered_;  // /metrics text, re-rendered off the request path
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> restart_requested_{false};
   std::atomic<unsigned short> http_port_{0};
   std::mutex stop_mu_;  // guards stop_hook_, set by run() and called by request_stop()
   std::function<void()> stop_hook_;

@@ -37,6 +37,11 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
                          .Help("Journal writes that failed (no action is taken when the record cannot be written)")
                          .Register(*r)
                          .Add({})),
+      config_reloads_rejected(prometheus::BuildCounter()
+                                  .Name("opspilot_config_reloads_rejected_total")
+                                  .Help("Changes of the configuration file that did not load; the running configuration stayed in force")
+                                  .Register(*r)
+                                  .Add({})),
       bad_samples(prometheus::BuildCounter()
                       .Name("opspilot_bad_samples_total")
                       .Help("Samples skipped: NaN/Inf values and unparseable exposition lines")
@@ -90,6 +95,11 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
                          .Name("opspilot_forecast_mase")
                          .Help("Live forecast MASE against the naive forecast at the same horizon, last 288 forecasts (below 1: better than naive)")
                          .Register(*r)),
+      forecast_below_floor_(prometheus::BuildGauge()
+                                .Name("opspilot_forecast_below_floor")
+                                .Help("1 while the live forecast accuracy is below the target's floor (forecast.max_mase / "
+                                      "min_coverage), so the planner falls back to the reactive rule")
+                                .Register(*r)),
       incident_risk_(prometheus::BuildGauge().Name("opspilot_incident_risk").Help("Incident risk per target, 0 to 1").Register(*r)),
       detection_alarms_(prometheus::BuildGauge()
                             .Name("opspilot_detection_alarms")
@@ -123,6 +133,7 @@ AgentMetrics::TargetHandles& AgentMetrics::target(const std::string& name) {
       &forecasts_scored_.Add({{"target", name}}),
       &last_tick_.Add({{"target", name}}),
       &forecast_mase_.Add({{"target", name}}),
+      &forecast_below_floor_.Add({{"target", name}}),
       &incident_risk_.Add({{"target", name}}),
       &detection_alarms_.Add({{"target", name}, {"result", "all"}}),
       &detection_alarms_.Add({{"target", name}, {"result", "true"}}),

@@ -32,6 +32,7 @@ class AgentMetrics {
     prometheus::Gauge* forecasts_scored;
     prometheus::Gauge* last_tick_timestamp;
     prometheus::Gauge* forecast_mase;
+    prometheus::Gauge* forecast_below_floor;
     prometheus::Gauge* incident_risk;
     prometheus::Gauge* detection_alarms;
     prometheus::Gauge* detection_true_alarms;
@@ -56,6 +57,7 @@ class AgentMetrics {
   prometheus::Counter& tick_errors;
   prometheus::Counter& journal_writes;
   prometheus::Counter& journal_errors;
+  prometheus::Counter& config_reloads_rejected;  // a changed opspilot.yaml that did not load
   prometheus::Counter& bad_samples;       // NaN/Inf and unparseable samples skipped
   prometheus::Counter& counter_resets;
   prometheus::Counter& scrape_errors;
@@ -93,6 +95,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>& forecasts_scored_;
   prometheus::Family<prometheus::Gauge>& last_tick_;
   prometheus::Family<prometheus::Gauge>& forecast_mase_;
+  prometheus::Family<prometheus::Gauge>& forecast_below_floor_;
   prometheus::Family<prometheus::Gauge>& incident_risk_;
   prometheus::Family<prometheus::Gauge>& detection_alarms_;
   prometheus::Family<prometheus::Gauge>& detection_incidents_;

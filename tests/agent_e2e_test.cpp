@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -152,4 +154,45 @@ TEST(AgentEndToEnd, UnreachableTargetIsHeldCountedAndNeverActedOn) {
   EXPECT_EQ(metrics.find("opspilot_scrape_errors_total 0\n"), std::string::npos) << "scrape errors are counted";
   agent.signal(SIGTERM);
   EXPECT_NE(agent.wait(std::chrono::seconds(15)), -1);
+}
+
+// opspilot.yaml mounted from a ConfigMap changes under the running agent: a version with errors
+// is reported and counted while the running configuration stays; a version that loads is applied
+// by a restart inside the same process.
+TEST(AgentEndToEnd, ChangedConfigFileIsAppliedInPlaceAndABadOneIsRefused) {
+  TempDir dir;
+  const int port = free_port();
+  const int dead = free_port();
+  const std::string policy = dir.write("bounds.yaml", "apiVersion: opspilot.dev/v1\nkind: Policy\nmetadata:\n  name: b\nspec:\n  bounds: {max_replicas: 9}\n");
+  auto config = [&](const std::string& mode, const std::string& interval) {
+    return "mode: " + mode + "\ninterval: " + interval + "\nhttp:\n  listen: \"127.0.0.1:" + std::to_string(port) +
+           "\"\nactuator:\n  type: dry-run\njournal:\n  path: " + dir.file("journal") +
+           "\npolicies:\n  paths: [" + policy + "]\n  reload_interval: 1s\ntargets:\n  - name: web\n    scrape: http://127.0.0.1:" + std::to_string(dead) +
+           "/metrics\n    metrics:\n      load: sum(rate(http_requests_total[1m]))\n    capacity: {per_replica: 10}\n";
+  };
+  const std::string cfg = dir.write("opspilot.yaml", config("dry-run", "15s"));
+  ChildProcess agent(OPSPILOT_BIN, {"run", "-c", cfg}, dir.file("agent.log"));
+  const std::string api = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(wait_for_http(api + "/healthz", std::chrono::seconds(10))) << dir.file("agent.log");
+  EXPECT_EQ(get_json(api + "/api/v1/status")["mode"], "dry-run");
+
+  dir.write("opspilot.yaml", config("dry-run", "fast"));
+  EXPECT_TRUE(eventually(10, [&] {
+    return http_get(api + "/metrics").body.find("opspilot_config_reloads_rejected_total 1\n") != std::string::npos;
+  })) << "a bad version is counted";
+  EXPECT_TRUE(agent.running());
+  EXPECT_EQ(get_json(api + "/api/v1/status")["mode"], "dry-run") << "the running configuration stays";
+
+  dir.write("opspilot.yaml", config("active", "15s"));
+  EXPECT_TRUE(eventually(15, [&] { return get_json(api + "/api/v1/status")["mode"] == "active"; }))
+      << "the new version is applied; log in " << dir.file("agent.log");
+  EXPECT_TRUE(agent.running()) << "in the same process";
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait(std::chrono::seconds(15)), 0);
+  std::ifstream log(dir.file("agent.log"));
+  std::ostringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("changed but does not load; the running configuration stays in force"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("opspilot.yaml:2:11: error: bad duration: \"fast\""), std::string::npos) << "the problem is named at file:line:col\n" << text.str();
+  EXPECT_NE(text.str().find("changed; finishing the current tick and restarting with it"), std::string::npos);
 }

@@ -140,9 +140,6 @@ int cmd_run(const Args& args) {
   const Options o = parse_options(args, {"config"}, {"dry-run", "quiet"});
   if (!o.error.empty()) return usage_error("run", o.error);
   if (!o.has("config")) return usage_error("run", "say which config: -c FILE");
-  auto cfg = load_checked(o.get("config"));
-  if (!cfg) return 1;
-  if (o.has("dry-run")) cfg->mode = Mode::DryRun;
   AgentOptions opts;
   if (!o.has("quiet")) {
     opts.on_decision = [](const Decision& d) {
@@ -156,17 +153,25 @@ int cmd_run(const Args& args) {
       std::fflush(stdout);
     };
   }
-  Agent agent(*cfg, opts);
-  std::string err;
-  if (!agent.init(&err)) {
-    std::cerr << "opspilot run: " << err << "\n";
-    return 1;
+  // A changed configuration file that loads ends run() with restart_requested(): the next agent
+  // starts on it in this process (journal reopened, lease released and taken again).
+  for (;;) {
+    auto cfg = load_checked(o.get("config"));
+    if (!cfg) return 1;
+    if (o.has("dry-run")) cfg->mode = Mode::DryRun;
+    Agent agent(*cfg, opts);
+    std::string err;
+    if (!agent.init(&err)) {
+      std::cerr << "opspilot run: " << err << "\n";
+      return 1;
+    }
+    std::cerr << "opspilot: " << cfg->targets.size() << " target(s), "
+              << (cfg->mode == Mode::Active ? "active" : "dry-run") << ", every "
+              << format_duration(cfg->interval)
+              << (cfg->clock.speed != 1.0 ? " (clock x" + std::to_string(cfg->clock.speed) + ")" : "") << "\n";
+    const int code = agent.run();
+    if (code != 0 || !agent.restart_requested()) return code;
   }
-  std::cerr << "opspilot: " << cfg->targets.size() << " target(s), "
-            << (cfg->mode == Mode::Active ? "active" : "dry-run") << ", every "
-            << format_duration(cfg->interval)
-            << (cfg->clock.speed != 1.0 ? " (clock x" + std::to_string(cfg->clock.speed) + ")" : "") << "\n";
-  return agent.run();
 }
 
 int cmd_plan(const Args& args) {

@@ -1,6 +1,7 @@
 #pragma once
 // The agent's configuration (`opspilot.yaml`), as loaded and checked by config/loader.h.
 // Plain values: copy freely; not shared mutable state.
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -152,6 +153,9 @@ struct JournalSpec {
   bool record_every_tick = false;  // false: holds are recorded when their reason changes
   std::uint64_t max_segment_bytes = 64ull << 20;
   int max_segments = 8;
+  /// Decisions whose latest state is held in memory for the API and restarts (older ones are read
+  /// from disk when asked for by id). About 7 KiB each: the default bounds it near 15 MiB.
+  std::size_t max_in_memory = 2000;
 };
 
 /// `policies:` — the policy files and directories every proposal is checked against, re-read

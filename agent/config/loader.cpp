@@ -46,7 +46,7 @@ const Keys kTopKeys{"mode",    "interval",    "stale_after", "threads",   "http"
 const Keys kHttpKeys{"listen"};
 const Keys kPrometheusKeys{"url", "timeout", "retries", "backoff", "headers"};
 const Keys kScrapeKeys{"timeout", "retries"};
-const Keys kJournalKeys{"path", "fsync", "record_every_tick", "max_segment_bytes", "max_segments"};
+const Keys kJournalKeys{"path", "fsync", "record_every_tick", "max_segment_bytes", "max_segments", "max_in_memory"};
 const Keys kClockKeys{"speed", "start"};
 const Keys kTargetKeys{"name",     "kind",     "namespace", "labels",          "environment",
                        "scrape",   "metrics",  "capacity",  "limits",          "readiness_delay",
@@ -162,6 +162,7 @@ void load_journal(Reader& r, const Entry* e, JournalSpec& j) {
   r.read_bool(m->find("record_every_tick"), j.record_every_tick);
   r.read_int(m->find("max_segment_bytes"), 4096, kNoMax, j.max_segment_bytes);
   r.read_int(m->find("max_segments"), 1, 1'000'000, j.max_segments);
+  r.read_int(m->find("max_in_memory"), 1, 10'000'000, j.max_in_memory);
 }
 
 void load_clock(Reader& r, const Entry* e, ClockSpec& c) {

@@ -61,6 +61,7 @@ JournalOptions JournalOptions::from_spec(const JournalSpec& spec, const Clock* c
   o.fsync = spec.fsync;
   o.max_segment_bytes = spec.max_segment_bytes;
   o.max_segments = spec.max_segments;
+  o.max_in_memory = spec.max_in_memory;
   o.clock = clock;
   return o;
 }

@@ -32,7 +32,7 @@ struct JournalOptions {
   bool fsync = true;
   std::uint64_t max_segment_bytes = 64ull << 20;
   int max_segments = 8;               // oldest segments beyond this are deleted
-  std::size_t max_in_memory = 10000;  // decisions indexed in memory; older stay on disk
+  std::size_t max_in_memory = JournalSpec{}.max_in_memory;  // decisions indexed in memory; older stay on disk
   const Clock* clock = nullptr;       // stamps "ts"; nullptr = the system clock
 
   static JournalOptions from_spec(const JournalSpec& spec, const Clock* clock = nullptr);

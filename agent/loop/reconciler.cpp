@@ -132,6 +132,7 @@ Decision Reconciler::tick(TargetState& ts) {
       h.forecast_interval_coverage->Set(ts.scorer.coverage());
       if (std::isfinite(ts.scorer.mase())) h.forecast_mase->Set(ts.scorer.mase());
     }
+    h.forecast_below_floor->Set(d.prediction.trusted ? 0 : 1);
     h.incident_risk->Set(d.incident.risk);
     const DetectionScorer& ds = ts.incidents->scorer();
     h.detection_alarms->Set(static_cast<double>(ds.alarms()));
