@@ -96,7 +96,7 @@ TEST_F(K8sSimApi, ServesLegacyAndAggregatedDiscovery) {
   EXPECT_EQ(apis["kind"], "APIGroupList");
   std::set<std::string> groups;
   for (const auto& g : apis["groups"]) groups.insert(g["name"].get<std::string>());
-  EXPECT_EQ(groups, (std::set<std::string>{"apps", "coordination.k8s.io", "policy"}));
+  EXPECT_EQ(groups, (std::set<std::string>{"apps", "coordination.k8s.io", "monitoring.coreos.com", "policy", "rbac.authorization.k8s.io"}));
   const json apps = get(*sim_, "/apis/apps/v1");
   bool scale = false;
   for (const auto& r : apps["resources"]) {

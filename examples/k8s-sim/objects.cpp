@@ -1,9 +1,11 @@
 #include "examples/k8s-sim/objects.h"
 
-#include <cctype>
+#include <map>
 #include <set>
 
+#include "examples/k8s-sim/field_errors.h"
 #include "examples/k8s-sim/selector.h"
+#include "examples/k8s-sim/validation.h"
 
 namespace opspilot::k8s_sim {
 
@@ -34,16 +36,17 @@ void default_template(Json& object) {
   default_pod_spec(tmpl["spec"]);
 }
 
-std::string quoted_value(const Json& v) {
-  if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
-  return v.dump();
-}
-
 Cause invalid_value(const std::string& field, const Json& value, const std::string& why) {
-  return {"FieldValueInvalid", "Invalid value: " + quoted_value(value) + ": " + why, field};
+  return field::invalid(field, value, why);
 }
 
-Cause required(const std::string& field) { return {"FieldValueRequired", "Required value", field}; }
+Cause required(const std::string& field) { return field::required(field); }
+
+// Kinds whose objects have a spec (the rest keep their content at the top level: data, rules...).
+bool has_spec(const ResourceType& t) {
+  return !(t.plural == "events" || t.plural == "configmaps" || t.plural == "secrets" || t.plural == "serviceaccounts" ||
+           is_rbac_kind(t));
+}
 
 void validate_non_negative(const Json& object, std::initializer_list<const char*> path, const std::string& field,
                            std::vector<Cause>* causes) {
@@ -56,25 +59,11 @@ void validate_non_negative(const Json& object, std::initializer_list<const char*
   }
 }
 
-void validate_containers(const Json& pod_spec, const std::string& prefix, std::vector<Cause>* causes) {
-  const Json* containers = at_path(pod_spec, {"containers"});
-  if (!containers || !containers->is_array() || containers->empty()) {
-    causes->push_back(required(prefix + ".containers"));
-    return;
-  }
-  for (std::size_t i = 0; i < containers->size(); ++i) {
-    const Json& c = (*containers)[i];
-    const std::string at = prefix + ".containers[" + std::to_string(i) + "]";
-    if (string_at(c, {"name"}).empty()) causes->push_back(required(at + ".name"));
-    if (string_at(c, {"image"}).empty()) causes->push_back(required(at + ".image"));
-  }
-}
-
 // The shape checks a typed decoder would make: objects where objects belong.
 void validate_types(const ResourceType& type, const Json& object, std::vector<Cause>* causes) {
   std::vector<std::pair<std::vector<const char*>, const char*>> objects = {
       {{"metadata", "labels"}, "metadata.labels"}, {{"metadata", "annotations"}, "metadata.annotations"}};
-  if (type.plural != "events") objects.push_back({{"spec"}, "spec"});
+  if (has_spec(type)) objects.push_back({{"spec"}, "spec"});
   if (is_apps_workload(type)) {
     objects.push_back({{"spec", "template"}, "spec.template"});
     objects.push_back({{"spec", "template", "metadata"}, "spec.template.metadata"});
@@ -125,8 +114,15 @@ void validate_workload(const ResourceType& type, const Json& object, const Json*
   if (!pod_spec) {
     causes->push_back(required("spec.template.spec.containers"));
   } else {
-    validate_containers(*pod_spec, "spec.template.spec", causes);
+    validate_pod_spec(*pod_spec, "spec.template.spec", causes);
+    // ValidatePodTemplateSpecForReplicaSet/StatefulSet: controllers only run pods that restart.
+    if (const std::string policy = string_at(*pod_spec, {"restartPolicy"}); !policy.empty() && policy != "Always") {
+      causes->push_back(field::not_supported("spec.template.spec.restartPolicy", policy, {"Always"}));
+    }
   }
+  field::validate_labels(at_path(object, {"spec", "template", "metadata", "labels"}), "spec.template.metadata", causes);
+  field::validate_annotations(at_path(object, {"spec", "template", "metadata", "annotations"}), "spec.template.metadata",
+                              causes);
   if (type.plural == "deployments") {
     if (const Json* ru = at_path(object, {"spec", "strategy", "rollingUpdate"}); ru && ru->is_object()) {
       const int replicas = static_cast<int>(int_at(object, {"spec", "replicas"}, 1));
@@ -171,9 +167,13 @@ void default_pod_spec(Json& spec) {
       }
     }
   }
+  default_pod_spec_details(spec);
 }
 
 void apply_defaults(const ResourceType& type, Json& object) {
+  if (is_core_config_kind(type)) return default_core_kind(type, object);
+  if (is_rbac_kind(type)) return default_rbac_kind(type, object);
+  if (is_monitoring_kind(type)) return default_monitoring_kind(type, object);
   if (missing(object, "spec")) {
     if (type.plural == "leases" || type.plural == "events") return;
     object["spec"] = Json::object();
@@ -214,34 +214,35 @@ void apply_defaults(const ResourceType& type, Json& object) {
   }
 }
 
+std::vector<std::string> name_problems(const ResourceType& type, const std::string& name) {
+  if (type.plural == "namespaces") return field::dns1123_label(name);
+  if (type.plural == "services") return field::dns1035_label(name);  // ValidateServiceName
+  if (is_rbac_kind(type)) return field::path_segment_name(name);     // ValidateRBACName: "system:foo" is fine
+  return field::dns1123_subdomain(name);
+}
+
 bool valid_name(const ResourceType& type, const std::string& name, std::string* why) {
-  const bool label = type.plural == "namespaces";
-  const std::size_t max = label ? 63 : 253;
-  bool ok = !name.empty() && name.size() <= max && std::isalnum(static_cast<unsigned char>(name.front())) &&
-            std::isalnum(static_cast<unsigned char>(name.back()));
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c == '.' && !label);
-    ok = ok && allowed;
-  }
-  if (ok) return true;
-  *why = label ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
-                 "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation "
-                 "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-               : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
-                 "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation "
-                 "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-  return false;
+  const auto problems = name_problems(type, name);
+  if (!problems.empty()) *why = problems.front();
+  return problems.empty();
 }
 
 std::vector<Cause> validate(const ResourceType& type, const Json& object, const Json* old) {
   std::vector<Cause> causes;
   const std::string name = string_at(object, {"metadata", "name"});
-  std::string why;
-  if (!valid_name(type, name, &why)) causes.push_back(invalid_value("metadata.name", name, why));
+  field::each_invalid(&causes, "metadata.name", name, name_problems(type, name));
+  field::validate_labels(at_path(object, {"metadata", "labels"}), "metadata", &causes);
+  field::validate_annotations(at_path(object, {"metadata", "annotations"}), "metadata", &causes);
   validate_types(type, object, &causes);
   if (is_apps_workload(type)) validate_workload(type, object, old, &causes);
-  if (type.plural == "pods") {
-    if (const Json* spec = at_path(object, {"spec"})) validate_containers(*spec, "spec", &causes);
+  if (is_core_config_kind(type)) {
+    validate_core_kind(type, object, old, &causes);
+  } else if (is_rbac_kind(type)) {
+    validate_rbac_kind(type, object, old, &causes);
+  } else if (is_monitoring_kind(type)) {
+    validate_monitoring_kind(type, object, &causes);
+  } else if (type.plural == "pods") {
+    if (const Json* spec = at_path(object, {"spec"})) validate_pod_spec(*spec, "spec", &causes);
   } else if (type.plural == "leases") {
     if (const Json* d = at_path(object, {"spec", "leaseDurationSeconds"})) {
       if (!d->is_number_integer() || d->get<std::int64_t>() <= 0) {
@@ -252,6 +253,11 @@ std::vector<Cause> validate(const ResourceType& type, const Json& object, const 
     const Json* min = at_path(object, {"spec", "minAvailable"});
     const Json* max = at_path(object, {"spec", "maxUnavailable"});
     if (min && max) causes.push_back(invalid_value("spec", object["spec"], "minAvailable and maxUnavailable cannot be both set"));
+    if (const Json* selector = at_path(object, {"spec", "selector"}); !selector || selector->is_null()) {
+      // Stricter than kube-apiserver, which accepts it: in policy/v1 such a budget covers every pod of the namespace.
+      causes.push_back(field::required("spec.selector", "a PodDisruptionBudget without a selector covers every pod in "
+                                                        "its namespace (kube-apiserver accepts it; the simulator does not)"));
+    }
     for (auto [v, field] : {std::pair{min, "spec.minAvailable"}, std::pair{max, "spec.maxUnavailable"}}) {
       if (v && !resolve_int_or_percent(*v, 100, true)) {
         causes.push_back(invalid_value(field, *v, "must be a whole number or a percentage such as \"50%\""));
@@ -265,6 +271,10 @@ std::vector<Cause> validate(const ResourceType& type, const Json& object, const 
     }
   }
   return causes;
+}
+
+std::optional<ApiResult> admission_webhooks(const ResourceType& type, const Json& object) {
+  return monitoring_webhook(type, object);
 }
 
 std::vector<Cause> validate_scale(const Json& scale) {
@@ -283,9 +293,20 @@ std::vector<std::string> unknown_fields(const ResourceType& type, const Json& ob
                                               "generation", "creationTimestamp", "deletionTimestamp",
                                               "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences",
                                               "finalizers", "managedFields"};
+  // The top-level fields of the kinds that keep their content beside metadata instead of in a spec.
+  static const std::map<std::string, std::set<std::string>> kFlat = {
+      {"events", kEvent},
+      {"configmaps", {"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}},
+      {"secrets", {"apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"}},
+      {"serviceaccounts", {"apiVersion", "kind", "metadata", "secrets", "imagePullSecrets", "automountServiceAccountToken"}},
+      {"roles", {"apiVersion", "kind", "metadata", "rules"}},
+      {"clusterroles", {"apiVersion", "kind", "metadata", "rules", "aggregationRule"}},
+      {"rolebindings", {"apiVersion", "kind", "metadata", "subjects", "roleRef"}},
+      {"clusterrolebindings", {"apiVersion", "kind", "metadata", "subjects", "roleRef"}}};
   std::vector<std::string> unknown;
   if (!object.is_object()) return unknown;
-  const auto& top = type.plural == "events" ? kEvent : kTop;
+  const auto flat = kFlat.find(type.plural);
+  const auto& top = flat == kFlat.end() ? kTop : flat->second;
   for (auto it = object.begin(); it != object.end(); ++it) {
     if (!top.count(it.key())) unknown.push_back(it.key());
   }

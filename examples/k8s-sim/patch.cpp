@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace opspilot::k8s_sim {
 
@@ -19,6 +20,21 @@ const std::map<std::string, std::string>& merge_keys() {
       {"topologySpreadConstraints", "topologyKey"}, {"resourceClaims", "name"},
       {"schedulingGates", "name"}, {"containerStatuses", "name"}};
   return keys;
+}
+
+// The merge key of a list field. "ports" is two lists in the served types: a container's
+// (keyed by containerPort) and a Service's (keyed by port); the elements tell which one this is.
+std::optional<std::string> merge_key_of(const std::string& field, const Json& a, const Json& b) {
+  auto key = merge_keys().find(field);
+  if (key == merge_keys().end()) return std::nullopt;
+  if (field != "ports") return key->second;
+  for (const Json* list : {&a, &b}) {
+    for (const auto& el : list->is_array() ? *list : Json::array()) {
+      if (el.is_object() && el.contains("containerPort")) return std::string("containerPort");
+      if (el.is_object() && el.contains("port")) return std::string("port");
+    }
+  }
+  return key->second;
 }
 
 // Lists of scalars merged as sets (patchStrategy:"merge" without a key).
@@ -73,9 +89,9 @@ Json merge_object(const Json& original, const Json& patch) {
       if (merged.is_null()) out.erase(field);
       else out[field] = std::move(merged);
     } else if (value.is_array()) {
-      auto key = merge_keys().find(field);
-      if (key != merge_keys().end() && current.is_array()) {
-        out[field] = merge_list(current, value, key->second);
+      const auto key = merge_key_of(field, current, value);
+      if (key && current.is_array()) {
+        out[field] = merge_list(current, value, *key);
       } else if (is_primitive_merge_list(field) && current.is_array()) {
         Json merged = current;
         for (const auto& v : value) {
@@ -97,14 +113,14 @@ Json merge_object(const Json& original, const Json& patch) {
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     if (it.key().rfind(kSetOrderPrefix, 0) != 0 || !it->is_array()) continue;
     const std::string target = it.key().substr(kSetOrderPrefix.size());
-    auto key = merge_keys().find(target);
     if (!out.contains(target) || !out[target].is_array()) continue;
+    const auto key = merge_key_of(target, out[target], *it);
     Json ordered = Json::array();
     Json rest = out[target];
     for (const auto& want : *it) {
       for (auto el = rest.begin(); el != rest.end(); ++el) {
-        const bool same = key != merge_keys().end() && want.is_object() && el->is_object()
-                              ? want.value(key->second, Json()) == el->value(key->second, Json())
+        const bool same = key && want.is_object() && el->is_object()
+                              ? want.value(*key, Json()) == el->value(*key, Json())
                               : want == *el;
         if (same) {
           ordered.push_back(*el);

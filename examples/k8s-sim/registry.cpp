@@ -4,6 +4,7 @@
 #include "examples/k8s-sim/objects.h"
 #include "examples/k8s-sim/patch.h"
 #include "examples/k8s-sim/selector.h"
+#include "examples/k8s-sim/typed_decode.h"
 
 namespace opspilot::k8s_sim {
 
@@ -119,6 +120,8 @@ ApiResult Registry::create(const ResourceType& type, const std::string& ns, cons
 }
 
 ApiResult Registry::create_object(const ResourceType& type, const std::string& ns, Json object, const WriteOptions& opt) {
+  // The typed decoder runs before anything else looks at the object.
+  if (auto problem = decode_problem(type, object)) return bad_request(decode_error_message(type, *problem));
   Json& meta = object["metadata"];
   if (type.namespaced) {
     const std::string body_ns = string_at(object, {"metadata", "namespace"});
@@ -150,9 +153,15 @@ ApiResult Registry::create_object(const ResourceType& type, const std::string& n
   meta["creationTimestamp"] = format_time(now);
   if (type.tracks_generation) meta["generation"] = 1;
   else meta.erase("generation");
-  apply_defaults(type, object);
+  // A client's status is ignored on create; defaulting may then fill in a kind's initial status.
   if (type.plural != "namespaces" && type.has_subresource("status")) object["status"] = Json::object();
+  apply_defaults(type, object);
   if (auto causes = validate(type, object, nullptr); !causes.empty()) return invalid(type, name, causes);
+  if (auto denied = admission_webhooks(type, object)) return *denied;
+  if (type.plural == "services") {
+    // The allocators run on dry runs too (the addresses are not kept), as kube's do.
+    if (auto causes = allocate_service(object, nullptr); !causes.empty()) return invalid(type, name, causes);
+  }
   SimState sim;
   if (type.plural == "pods") {
     object["spec"]["nodeName"] = options_.node_name;
@@ -222,13 +231,19 @@ ApiResult Registry::write_update(const ResourceType& type, const std::string& ns
   keep_server_fields(existing, incoming);
   incoming["kind"] = type.kind;
   incoming["apiVersion"] = type.api_version();
+  if (auto problem = decode_problem(type, incoming)) return bad_request(decode_error_message(type, *problem));
   if (type.has_subresource("status") && type.plural != "namespaces") {
     // The main resource ignores status; only the status subresource writes it.
     if (existing.contains("status")) incoming["status"] = existing["status"];
     else incoming.erase("status");
   }
   apply_defaults(type, incoming);
+  if (type.plural == "services") keep_service_allocations(existing, incoming);
   if (auto causes = validate(type, incoming, &existing); !causes.empty()) return invalid(type, name, causes);
+  if (auto denied = admission_webhooks(type, incoming)) return *denied;
+  if (type.plural == "services") {
+    if (auto causes = allocate_service(incoming, &existing); !causes.empty()) return invalid(type, name, causes);
+  }
   if (type.tracks_generation && spec_changed(existing, incoming)) {
     incoming["metadata"]["generation"] = int_at(existing, {"metadata", "generation"}, 1) + 1;
   }

@@ -5,6 +5,7 @@
 // pods/eviction (policy/v1, refused with 429 when a PodDisruptionBudget would be violated).
 // Thread-safety: none; used from the simulator's one thread, like the Store it writes to.
 #include <string>
+#include <vector>
 
 #include "agent/clock.h"
 #include "examples/k8s-sim/options.h"
@@ -57,6 +58,13 @@ class Registry {
   ApiResult write_status(const ResourceType& type, Entry& entry, Json incoming, const WriteOptions& opt);
   ApiResult write_scale(const ResourceType& type, Entry& entry, Json scale, const WriteOptions& opt);
   Json scale_of(const Json& object) const;
+  /// Services: a cluster IP (10.96.0.0/12) and, for NodePort/LoadBalancer, node ports
+  /// (30000-32767) where the object has none; causes when a requested one is taken
+  /// (registry_service.cpp). `old` is the stored service on update.
+  std::vector<Cause> allocate_service(Json& service, const Json* old);
+  /// On update, what the allocators gave the stored service carries over when the client left
+  /// it out (a PUT without spec.clusterIP keeps the address, as kube-apiserver does).
+  static void keep_service_allocations(const Json& existing, Json& incoming);
 
   Store& store_;
   const agent::Clock& clock_;

@@ -29,6 +29,14 @@ std::vector<ResourceType> build() {
                {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
                 "reason", "reportingComponent", "source", "type"}});
+  // What an application's chart installs beside its workloads.
+  t.push_back({"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, kCrud, {"sa"}, {}, {}, false, {}});
+  t.push_back({"", "v1", "configmaps", "configmap", "ConfigMap", true, kCrud, {"cm"}, {}, {}, false, {}});
+  t.push_back({"", "v1", "secrets", "secret", "Secret", true, kCrud, {}, {}, {}, false, {"type"}});
+  t.push_back({"", "v1", "services", "service", "Service", true, kCrud, {"svc"}, {"all"}, {status_of("", "Service")},
+               false, {}});
+  t.push_back({"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, kCrud,
+               {"pvc"}, {}, {status_of("", "PersistentVolumeClaim")}, false, {}});
   t.push_back({"apps", "v1", "deployments", "deployment", "Deployment", true, kCrud, {"deploy"}, {"all"},
                {scale, status_of("apps", "Deployment")}, true, {}});
   t.push_back({"apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, kCrud, {"rs"}, {"all"},
@@ -38,6 +46,18 @@ std::vector<ResourceType> build() {
   t.push_back({"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, kCrud, {}, {}, {}, false, {}});
   t.push_back({"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, kCrud,
                {"pdb"}, {}, {status_of("policy", "PodDisruptionBudget")}, true, {}});
+  const std::string rbac = "rbac.authorization.k8s.io";
+  t.push_back({rbac, "v1", "roles", "role", "Role", true, kCrud, {}, {}, {}, false, {}});
+  t.push_back({rbac, "v1", "rolebindings", "rolebinding", "RoleBinding", true, kCrud, {}, {}, {}, false, {}});
+  t.push_back({rbac, "v1", "clusterroles", "clusterrole", "ClusterRole", false, kCrud, {}, {}, {}, false, {}});
+  t.push_back({rbac, "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, kCrud, {}, {}, {},
+               false, {}});
+  // As if the prometheus-operator's CRDs were installed (custom resources track metadata.generation).
+  const std::string monitoring = "monitoring.coreos.com";
+  t.push_back({monitoring, "v1", "servicemonitors", "servicemonitor", "ServiceMonitor", true, kCrud, {"smon"},
+               {"prometheus-operator"}, {}, true, {}});
+  t.push_back({monitoring, "v1", "prometheusrules", "prometheusrule", "PrometheusRule", true, kCrud, {"promrule"},
+               {"prometheus-operator"}, {}, true, {}});
   return t;
 }
 

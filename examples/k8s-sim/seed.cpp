@@ -215,7 +215,8 @@ std::string seed_objects(const Json& document, std::vector<Json>* out) {
     if (!o.is_object() || !find_kind(string_at(o, {"apiVersion"}), string_at(o, {"kind"}))) {
       errors += where + " has apiVersion '" + string_at(o, {"apiVersion"}) + "' and kind '" + string_at(o, {"kind"}) +
                 "', expected a served kind (Deployment, StatefulSet, ReplicaSet, Pod, Lease, PodDisruptionBudget, "
-                "Event, Namespace)\n";
+                "Event, Namespace, ServiceAccount, ConfigMap, Secret, Service, PersistentVolumeClaim, Role, "
+                "RoleBinding, ClusterRole, ClusterRoleBinding, ServiceMonitor, PrometheusRule)\n";
       return;
     }
     out->push_back(o);

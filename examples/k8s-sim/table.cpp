@@ -106,7 +106,116 @@ std::vector<Column> columns_for(const ResourceType& t) {
             {"Object", "string", 0, "The object this event is about."},
             {"Message", "string", 0, "A human-readable description of the status of this operation."}};
   }
+  if (t.plural == "serviceaccounts") {
+    return {name, {"Secrets", "integer", 0, "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."}, age_col};
+  }
+  if (t.plural == "configmaps") return {name, {"Data", "integer", 0, "Number of keys in data and binaryData."}, age_col};
+  if (t.plural == "secrets") {
+    return {name, {"Type", "string", 0, "Used to facilitate programmatic handling of secret data."},
+            {"Data", "integer", 0, "Number of keys in data."}, age_col};
+  }
+  if (t.plural == "services") {
+    return {name, {"Type", "string", 0, "How the service is exposed."},
+            {"Cluster-IP", "string", 0, "The IP address assigned to the service."},
+            {"External-IP", "string", 0, "External IPs or load-balancer ingress addresses."},
+            {"Port(s)", "string", 0, "The ports exposed by the service."}, age_col,
+            {"Selector", "string", 1, "Route service traffic to pods with label keys and values matching this selector."}};
+  }
+  if (t.plural == "persistentvolumeclaims") {
+    return {name, {"Status", "string", 0, "The phase of the claim."},
+            {"Volume", "string", 0, "The binding reference to the PersistentVolume backing this claim."},
+            {"Capacity", "string", 0, "The actual resources of the underlying volume."},
+            {"Access Modes", "string", 0, "The access modes of the volume."},
+            {"StorageClass", "string", 0, "The name of the StorageClass required by the claim."},
+            {"VolumeAttributesClass", "string", 0, "The name of the VolumeAttributesClass required by the claim."}, age_col,
+            {"VolumeMode", "string", 1, "Whether the volume is a filesystem or a block device."}};
+  }
+  if (t.plural == "roles" || t.plural == "clusterroles") {
+    return {name, {"Created At", "date", 0, "CreationTimestamp of the object."}};
+  }
+  if (t.plural == "rolebindings" || t.plural == "clusterrolebindings") {
+    return {name, {"Role", "string", 0, "The role the binding grants."}, age_col,
+            {"Users", "string", 1, "Users in the binding."}, {"Groups", "string", 1, "Groups in the binding."},
+            {"ServiceAccounts", "string", 1, "ServiceAccounts in the binding."}};
+  }
   return {name, age_col};
+}
+
+std::size_t size_of(const Json& o, const char* key) {
+  const Json* v = at_path(o, {key});
+  return v && (v->is_object() || v->is_array()) ? v->size() : 0;
+}
+
+std::string service_ports(const Json& svc) {
+  std::string out;
+  const Json* ports = at_path(svc, {"spec", "ports"});
+  for (const auto& p : ports && ports->is_array() ? *ports : Json::array()) {
+    std::string one = std::to_string(int_at(p, {"port"}));
+    if (const std::int64_t node = int_at(p, {"nodePort"}, 0)) one += ":" + std::to_string(node);
+    out += (out.empty() ? "" : ",") + one + "/" + string_at(p, {"protocol"}, "TCP");
+  }
+  return out.empty() ? "<none>" : out;
+}
+
+std::string service_selector(const Json& svc) {
+  std::string out;
+  const Json* sel = at_path(svc, {"spec", "selector"});
+  if (!sel || !sel->is_object()) return "<none>";
+  for (auto it = sel->begin(); it != sel->end(); ++it) {
+    out += (out.empty() ? "" : ",") + it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump());
+  }
+  return out.empty() ? "<none>" : out;
+}
+
+std::string access_modes(const Json& pvc) {
+  std::string out;
+  const Json* modes = at_path(pvc, {"status", "accessModes"});
+  for (const auto& m : modes && modes->is_array() ? *modes : Json::array()) {
+    const std::string mode = m.is_string() ? m.get<std::string>() : "";
+    const std::string s = mode == "ReadWriteOnce" ? "RWO" : mode == "ReadOnlyMany" ? "ROX"
+                        : mode == "ReadWriteMany" ? "RWX" : mode == "ReadWriteOncePod" ? "RWOP" : mode;
+    out += (out.empty() ? "" : ",") + s;
+  }
+  return out;
+}
+
+// The Users / Groups / ServiceAccounts cells of a binding: subjects of one kind, comma-joined.
+std::string subjects_of(const Json& binding, const std::string& kind) {
+  std::string out;
+  const Json* subjects = at_path(binding, {"subjects"});
+  for (const auto& s : subjects && subjects->is_array() ? *subjects : Json::array()) {
+    if (string_at(s, {"kind"}) != kind) continue;
+    const std::string ns = string_at(s, {"namespace"});
+    out += (out.empty() ? "" : ", ") + (kind == "ServiceAccount" ? ns + "/" : "") + string_at(s, {"name"});
+  }
+  return out;
+}
+
+Json config_cells(const ResourceType& t, const Json& o, TimePoint now) {
+  const std::string n = string_at(o, {"metadata", "name"});
+  if (t.plural == "serviceaccounts") return {n, size_of(o, "secrets"), age(o, now)};
+  if (t.plural == "configmaps") return {n, size_of(o, "data") + size_of(o, "binaryData"), age(o, now)};
+  if (t.plural == "secrets") return {n, string_at(o, {"type"}), size_of(o, "data"), age(o, now)};
+  if (t.plural == "services") {
+    const Json* external = at_path(o, {"spec", "externalIPs"});
+    std::string ext = string_at(o, {"spec", "type"}) == "ExternalName" ? string_at(o, {"spec", "externalName"}) : "<none>";
+    if (external && external->is_array() && !external->empty()) ext = (*external)[0].is_string() ? (*external)[0].get<std::string>() : ext;
+    if (string_at(o, {"spec", "type"}) == "LoadBalancer" && ext == "<none>") ext = "<pending>";
+    return {n, string_at(o, {"spec", "type"}), string_at(o, {"spec", "clusterIP"}, "<none>"), ext, service_ports(o),
+            age(o, now), service_selector(o)};
+  }
+  if (t.plural == "persistentvolumeclaims") {
+    return {n, string_at(o, {"status", "phase"}, "Pending"), string_at(o, {"spec", "volumeName"}),
+            string_at(o, {"status", "capacity", "storage"}), access_modes(o),
+            string_at(o, {"spec", "storageClassName"}, "<unset>"), string_at(o, {"spec", "volumeAttributesClassName"}, "<unset>"),
+            age(o, now), string_at(o, {"spec", "volumeMode"}, "Filesystem")};
+  }
+  if (t.plural == "roles" || t.plural == "clusterroles") return {n, string_at(o, {"metadata", "creationTimestamp"})};
+  if (t.plural == "rolebindings" || t.plural == "clusterrolebindings") {
+    return {n, string_at(o, {"roleRef", "kind"}) + "/" + string_at(o, {"roleRef", "name"}), age(o, now),
+            subjects_of(o, "User"), subjects_of(o, "Group"), subjects_of(o, "ServiceAccount")};
+  }
+  return {n, age(o, now)};
 }
 
 Json cells_for(const ResourceType& t, const Json& o, TimePoint now) {
@@ -148,7 +257,7 @@ Json cells_for(const ResourceType& t, const Json& o, TimePoint now) {
     return {seen, string_at(o, {"type"}), string_at(o, {"reason"}),
             kind + "/" + string_at(o, {"involvedObject", "name"}), string_at(o, {"message"})};
   }
-  return {n, age(o, now)};
+  return config_cells(t, o, now);
 }
 
 }  // namespace

@@ -199,6 +199,97 @@ std::int64_t int_at(const Json& j, std::initializer_list<const char*> path, std:
   return v && v->is_number_integer() ? v->get<std::int64_t>() : fallback;
 }
 
+namespace {
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+std::string base64_encode(const std::string& bytes) {
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kBase64Alphabet[(v >> s) & 63];
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += kBase64Alphabet[(v >> 18) & 63];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += rest == 2 ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// A port of Go's Encoding.decodeQuantum, so the reported offsets are the ones kube reports.
+bool base64_decode(const std::string& src, std::string* out, std::size_t* bad_at) {
+  out->clear();
+  std::size_t si = 0;
+  auto newline = [&](std::size_t at) { return src[at] == '\n' || src[at] == '\r'; };
+  while (si < src.size()) {
+    int dbuf[4] = {0, 0, 0, 0};
+    int dlen = 4;
+    bool end = false;
+    for (int j = 0; j < 4; ++j) {
+      if (si == src.size()) {
+        if (j == 0) return true;
+        *bad_at = si - static_cast<std::size_t>(j);  // padding is required: a short quantum is corrupt
+        return false;
+      }
+      const char in = src[si++];
+      if (const int v = base64_value(in); v >= 0) {
+        dbuf[j] = v;
+        continue;
+      }
+      if (in == '\n' || in == '\r') {
+        --j;
+        continue;
+      }
+      if (in != '=' || j < 2) {
+        *bad_at = si - 1;
+        return false;
+      }
+      if (j == 2) {  // "==" expected; the first '=' is consumed
+        while (si < src.size() && newline(si)) ++si;
+        if (si == src.size()) {
+          *bad_at = src.size();
+          return false;
+        }
+        if (src[si] != '=') {
+          *bad_at = si - 1;
+          return false;
+        }
+        ++si;
+      }
+      while (si < src.size() && newline(si)) ++si;
+      if (si < src.size()) {
+        *bad_at = si;  // trailing garbage after the padding
+        return false;
+      }
+      dlen = j;
+      end = true;
+      break;
+    }
+    const unsigned v = (static_cast<unsigned>(dbuf[0]) << 18) | (static_cast<unsigned>(dbuf[1]) << 12) |
+                       (static_cast<unsigned>(dbuf[2]) << 6) | static_cast<unsigned>(dbuf[3]);
+    if (dlen >= 2) *out += static_cast<char>((v >> 16) & 0xff);
+    if (dlen >= 3) *out += static_cast<char>((v >> 8) & 0xff);
+    if (dlen >= 4) *out += static_cast<char>(v & 0xff);
+    if (end) return true;
+  }
+  return true;
+}
+
 std::string url_decode(const std::string& s, bool plus_is_space) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {

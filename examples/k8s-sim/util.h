@@ -55,6 +55,13 @@ std::string string_at(const Json& j, std::initializer_list<const char*> path, co
 /// The whole number at a path, or `fallback`.
 std::int64_t int_at(const Json& j, std::initializer_list<const char*> path, std::int64_t fallback = 0);
 
+/// Standard base64 with padding, as Go's encoding/base64.StdEncoding writes it.
+std::string base64_encode(const std::string& bytes);
+/// Decodes standard base64 as Go's StdEncoding does (CR and LF ignored, padding required).
+/// On bad input returns false with `bad_at` = the byte offset Go reports ("illegal base64 data at
+/// input byte N").
+bool base64_decode(const std::string& text, std::string* out, std::size_t* bad_at);
+
 /// Percent-decodes a URL component ('+' stays '+', as Go's PathUnescape/QueryUnescape differ only there).
 std::string url_decode(const std::string& s, bool plus_is_space);
 
