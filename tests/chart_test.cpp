@@ -374,8 +374,7 @@ deployments:
   - {name: web, namespace: opspilot, replicas: 2, image: "nginx:1.25", labels: {app: web}}
 )");
   ASSERT_EQ(sim.error(), "");
-  const std::string kubeconfig = sim.dir().write("kubeconfig", "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster: {server: '" +
-                                                                    sim.url() + "'}\ncontexts:\n- name: sim\n  context: {cluster: sim, namespace: opspilot}\ncurrent-context: sim\nusers: []\n");
+  const std::string kubeconfig = sim.write_kubeconfig("opspilot");
   auto run = [&](const std::string& args, std::string* out) {
     return run_command("timeout 60 '" + kubectl + "' --kubeconfig='" + kubeconfig + "' --cache-dir='" + sim.dir().file("cache") + "' " + args + " 2>&1", out);
   };

@@ -53,19 +53,7 @@ class K8sSimKinds : public ::testing::Test {
     ASSERT_FALSE(kubectl_.empty()) << "kubectl is not on PATH; this suite needs the real kubectl";
     sim_ = std::make_unique<SimProcess>("namespaces: [prod]\n");
     ASSERT_EQ(sim_->error(), "");
-    kubeconfig_ = sim_->dir().write("kubeconfig", R"(apiVersion: v1
-kind: Config
-clusters:
-- name: sim
-  cluster: {server: ")" + sim_->url() + R"("}
-users:
-- name: operator
-  user: {}
-contexts:
-- name: sim
-  context: {cluster: sim, user: operator, namespace: default}
-current-context: sim
-)");
+    kubeconfig_ = sim_->write_kubeconfig();
   }
 
   // The simulator's graceful stop must be clean under the sanitizers.

@@ -101,6 +101,13 @@ class SimProcess {
   std::string ca_file() const { return dir_.file("ca.pem"); }
   const test::TempDir& dir() const { return dir_; }
   test::ChildProcess* process() { return proc_.get(); }
+  /// Writes a kubeconfig for plain HTTP (kubectl is then anonymous, which a state without tokens
+  /// treats as admin) with `ns` as the context's namespace, and returns its path.
+  std::string write_kubeconfig(const std::string& ns = "default") const {
+    return dir_.write("kubeconfig", "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster: {server: \"" + url() +
+                                        "\"}\nusers:\n- name: operator\n  user: {}\ncontexts:\n- name: sim\n  context: {cluster: sim, "
+                                        "user: operator, namespace: " + ns + "}\ncurrent-context: sim\n");
+  }
   /// Stops the simulator with SIGTERM (its staged shutdown) and returns "" when it exited 0
   /// with a clean log, else what went wrong (exit status, sanitizer reports in the log).
   std::string stop() {
