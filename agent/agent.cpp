@@ -5,7 +5,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <iostream>
@@ -29,18 +28,16 @@ namespace opspilot::agent {
 
 namespace {
 
-/// The resolved path and a hash of the content of `file`, or "" if it cannot be read. A mounted
-/// ConfigMap is updated by swapping a symlink, which changes the resolved path.
+/// A hash of the content of `file` (through symlinks: a mounted ConfigMap is updated by swapping
+/// one), or "" if it cannot be read. The content only: a swap that rewrites the same text is no
+/// change and must not restart the agent.
 std::string file_fingerprint(const std::string& file) {
   if (file.empty()) return "";
-  std::error_code ec;
-  const auto resolved = std::filesystem::canonical(file, ec);
-  if (ec) return "";
-  std::ifstream in(resolved, std::ios::binary);
+  std::ifstream in(file, std::ios::binary);
   if (!in) return "";
   std::ostringstream text;
   text << in.rdbuf();
-  return resolved.string() + "|" + std::to_string(std::hash<std::string>{}(text.str()));
+  return "content:" + std::to_string(std::hash<std::string>{}(text.str()));
 }
 
 }  // namespace
