@@ -20,6 +20,7 @@ help:
 	@echo "make test   install, build (ASan+UBSan) and run every test"
 	@echo "make bench  install, build (Release) and run the benchmarks"
 	@echo "make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)"
+	@echo "make kustomize-base   re-render examples/kustomize/base/opspilot.yaml from the Helm chart"
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
