@@ -4,9 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -194,10 +192,8 @@ TEST(AgentEndToEnd, ChangedConfigFileIsAppliedInPlaceAndABadOneIsRefused) {
   EXPECT_TRUE(agent.running()) << "in the same process";
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait(std::chrono::seconds(15)), 0);
-  std::ifstream log(dir.file("agent.log"));
-  std::ostringstream text;
-  text << log.rdbuf();
-  EXPECT_NE(text.str().find("changed but does not load; the running configuration stays in force"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("opspilot.yaml:2:11: error: bad duration: \"fast\""), std::string::npos) << "the problem is named at file:line:col\n" << text.str();
-  EXPECT_NE(text.str().find("changed; finishing the current tick and restarting with it"), std::string::npos);
+  const std::string log = read_file(dir.file("agent.log"));
+  EXPECT_NE(log.find("changed but does not load; the running configuration stays in force"), std::string::npos) << log;
+  EXPECT_NE(log.find("opspilot.yaml:2:11: error: bad duration: \"fast\""), std::string::npos) << "the problem is named at file:line:col\n" << log;
+  EXPECT_NE(log.find("changed; finishing the current tick and restarting with it"), std::string::npos);
 }

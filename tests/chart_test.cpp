@@ -35,22 +35,11 @@ struct Rendered {
   std::vector<YAML::Node> docs;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Rendered render(const std::string& args, const std::string& release = "ops") {
-  TempDir dir;
   Rendered r;
-  const std::string err_file = dir.file("stderr");
-  // In braces: run_command() sends stderr to the same pipe after this redirection otherwise.
-  r.code = run_command(std::string("{ '") + OPSPILOT_HELM_RENDER_BIN + "' '" + kChart + "' --release " + release + " -n " +
-                           kNamespace + " " + args + " 2>'" + err_file + "'; }",
-                       &r.out);
-  r.err = read_file(err_file);
+  r.code = run_command(std::string("'") + OPSPILOT_HELM_RENDER_BIN + "' '" + kChart + "' --release " + release + " -n " +
+                           kNamespace + " " + args,
+                       &r.out, &r.err);
   if (r.code == 0) {
     for (YAML::Node& d : YAML::LoadAll(r.out))
       if (d.IsMap()) r.docs.push_back(d);

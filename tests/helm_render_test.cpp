@@ -40,31 +40,12 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs the renderer with `args`, keeping stdout and stderr apart.
 Result render(const std::vector<std::string>& args) {
-  TempDir tmp;
   std::string cmd = shell_quote(kRender);
   for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>" + shell_quote(tmp.file("stderr"));
   Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    r.err = "popen failed for: " + cmd;
-    return r;
-  }
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(tmp.file("stderr"));
+  r.exit_code = run_command(cmd, &r.out, &r.err);
   return r;
 }
 

@@ -29,11 +29,6 @@ deployments:
      annotations: {k8s-sim.opspilot.io/ready-after-seconds: "60"}}
 )";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 struct AgentProc {
   std::string name, dir, log, config;
   int port = 0;

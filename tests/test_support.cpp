@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -157,6 +158,21 @@ int run_command(const std::string& command, std::string* output) {
   const int status = ::pclose(p);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_command(const std::string& command, std::string* out, std::string* err) {
+  TempDir dir;
+  const std::string err_file = dir.file("stderr");
+  // Redirected inside an outer group, so that run_command()'s own 2>&1 (on the outer group)
+  // finds nothing left on stderr.
+  const int code = run_command("{ { " + command + "; } 2>'" + err_file + "'; }", out);
+  if (err) *err = read_file(err_file);
+  return code;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string find_program(const std::string& name) {

@@ -65,6 +65,10 @@ bool wait_for_http(const std::string& url, std::chrono::milliseconds timeout);
 
 /// Runs a shell command, returning its exit code and capturing stdout+stderr into `output`.
 int run_command(const std::string& command, std::string* output);
+/// Runs a shell command, returning its exit code, with stdout in `out` and stderr in `err` apart.
+int run_command(const std::string& command, std::string* out, std::string* err);
+/// The content of a file; "" when it cannot be read.
+std::string read_file(const std::string& path);
 
 #ifdef OPSPILOT_SOURCE_DIR
 /// The text of every file in policies/examples/, sorted (seeds for the policy fuzz and parser
