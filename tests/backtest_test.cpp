@@ -267,7 +267,8 @@ agent::Config web_config() {
   signal("latency",
          "histogram_quantile(0.99, sum by (le) (rate(sandbox_http_request_duration_seconds_bucket{service=\"web\"}[1m])))");
   signal("errors", "sum(rate(sandbox_http_requests_total{service=\"web\",code=~\"5..\"}[1m]))");
-  t.capacity = {50, 0.7};
+  // Pinned at 70%, as the HPA and the oracle plan, so the oracle is this target's lower bound.
+  t.capacity = {50, 0.7, /*learn_utilization=*/false, 0.9};
   t.limits = {2, 40, 0, 0, 15s, 15s};  // min, max, no step limits, cooldowns up and down
   t.readiness_delay = 2min;
   t.scale_down_window = 5min;

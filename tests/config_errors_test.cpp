@@ -169,7 +169,7 @@ targets:
   expect_diag(r, 9, 29, DiagnosticCode::OutOfRange, "targets[0].capacity.per_replica",
               msg::out_of_range("per_replica", "-5", msg::number_non_negative()));
   expect_diag(r, 9, 53, DiagnosticCode::OutOfRange, "targets[0].capacity.target_utilization",
-              msg::out_of_range("target_utilization", "0", msg::number_positive_at_most_one()));
+              msg::out_of_range("target_utilization", "0", msg::number_positive_at_most_one() + " or auto"));
   expect_diag(r, 10, 28, DiagnosticCode::OutOfRange, "targets[0].limits.min_replicas",
               msg::out_of_range("min_replicas", "-1", msg::int_between(0, 1000000)));
   expect_diag(r, 10, 46, DiagnosticCode::OutOfRange, "targets[0].limits.max_replicas",

@@ -205,6 +205,29 @@ targets:
 
 // ---- unknown keys ----
 
+TEST(ConfigLoader, TargetUtilizationIsLearnedUnlessANumberPinsIt) {
+  const auto capacity = [](const std::string& yaml) {
+    const LoadResult r = load(kTarget + "    capacity: " + yaml + "\n");
+    EXPECT_TRUE(r.ok()) << r.report();
+    return r.ok() ? r.config.targets.front().capacity : CapacitySpec{};
+  };
+  const CapacitySpec none = capacity("{per_replica: 50}");
+  EXPECT_TRUE(none.learn_utilization);
+  EXPECT_DOUBLE_EQ(none.target_utilization, 0.7);
+  EXPECT_DOUBLE_EQ(none.max_utilization, 0.9);
+  const CapacitySpec automatic = capacity("{target_utilization: auto, max_utilization: 0.85}");
+  EXPECT_TRUE(automatic.learn_utilization);
+  EXPECT_DOUBLE_EQ(automatic.max_utilization, 0.85);
+  const CapacitySpec pinned = capacity("{target_utilization: 0.6}");
+  EXPECT_FALSE(pinned.learn_utilization);
+  EXPECT_DOUBLE_EQ(pinned.target_utilization, 0.6);
+
+  const LoadResult bad = load(kTarget + "    capacity: {target_utilization: fast, max_utilization: 2}\n");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.report().find("capacity.target_utilization"), std::string::npos) << bad.report();
+  EXPECT_NE(bad.report().find("max_utilization is 2; expected a number in (0, 1]"), std::string::npos) << bad.report();
+}
+
 TEST(ConfigLoader, UnknownTopLevelKeySuggestsTheClosest) {
   const LoadResult r = load("mode: dry-run\nintreval: 15s\n" + kTarget.substr(1));
   EXPECT_FALSE(r.ok());
@@ -285,7 +308,7 @@ targets:
   expect_diag(r, 5, 12, DiagnosticCode::OutOfRange, "prometheus.retries",
               msg::out_of_range("retries", "-1", msg::int_between(0, 100)));
   expect_diag(r, 10, 36, DiagnosticCode::OutOfRange, "targets[0].capacity.target_utilization",
-              msg::out_of_range("target_utilization", "1.5", msg::number_positive_at_most_one()));
+              msg::out_of_range("target_utilization", "1.5", msg::number_positive_at_most_one() + " or auto"));
   for (std::size_t i = 1; i < r.diagnostics.size(); ++i) {
     EXPECT_LE(r.diagnostics[i - 1].line, r.diagnostics[i].line);
   }

@@ -30,7 +30,13 @@ struct SignalSpec {
 
 struct CapacitySpec {
   double per_replica = 0;          // load units one replica serves at 100% utilisation; 0 = unknown
-  double target_utilization = 0.7; // the utilisation to plan for, (0, 1]
+  /// The utilisation to plan for, (0, 1]: pinned when `learn_utilization` is false, else where
+  /// learning starts (agent/decide/utilisation.h).
+  double target_utilization = 0.7;
+  /// `target_utilization: auto` (the default): learn from observed load and p99 latency against
+  /// slo.latency how hot the target may run, up to `max_utilization`. A number pins it.
+  bool learn_utilization = true;
+  double max_utilization = 0.9;
 };
 
 struct LimitsSpec {

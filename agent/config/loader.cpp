@@ -59,7 +59,7 @@ const Keys kRemediationKeys{"enabled",      "persist_ticks",      "latency_facto
                             "baseline_window", "settle",          "recovery_window"};
 const Keys kSloKeys{"objective", "window", "latency"};
 const Keys kForecastModelNames(kForecastModels.begin(), kForecastModels.end());
-const Keys kCapacityKeys{"per_replica", "target_utilization"};
+const Keys kCapacityKeys{"per_replica", "target_utilization", "max_utilization"};
 const Keys kLimitsKeys{"min_replicas",  "max_replicas", "max_step_up",
                        "max_step_down", "cooldown_up",  "cooldown_down"};
 const Keys kRoles(kSignalRoles.begin(), kSignalRoles.end());
@@ -240,8 +240,14 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
   load_metrics(r, m->find("metrics"), node, path, t);
   if (const std::optional<MapView> cm = r.section(m->find("capacity"), &kCapacityKeys)) {
     r.read_number(cm->find("per_replica"), non_negative, msg::number_non_negative(), t.capacity.per_replica);
-    r.read_number(cm->find("target_utilization"), utilization, msg::number_positive_at_most_one(),
-                  t.capacity.target_utilization);
+    // `auto` (or no value) learns the utilisation; a number pins it.
+    const Entry* tu = cm->find("target_utilization");
+    if (tu != nullptr && !(tu->value.IsScalar() && tu->value.Scalar() == "auto")) {
+      t.capacity.learn_utilization = false;
+      r.read_number(tu, utilization, msg::number_positive_at_most_one() + " or auto", t.capacity.target_utilization);
+    }
+    r.read_number(cm->find("max_utilization"), utilization, msg::number_positive_at_most_one(),
+                  t.capacity.max_utilization);
   }
   load_limits(r, m->find("limits"), t.limits);
   r.read_duration(m->find("readiness_delay"), Duration(0), t.readiness_delay);

@@ -6,6 +6,7 @@
 
 #include "agent/clock.h"
 #include "agent/config/config.h"
+#include "agent/decide/utilisation.h"
 #include "agent/journal/decision.h"
 #include "agent/source/observation.h"
 
@@ -38,12 +39,17 @@ class Planner {
 /// current count stands), never below the reactive need of the current
 /// load (computed as the Kubernetes HPA does, with its 10% tolerance), and scaling down only to
 /// the largest recommendation seen over the scale-down window (HPA's stabilization).
+/// The target utilisation is the configured one when pinned; with `target_utilization: auto`, a
+/// slo.latency and a latency signal, it is learned per band of replicas (UtilisationLearner) from
+/// the steady ticks this planner sees, and the count for a load is the smallest N whose N
+/// replicas at their band's utilisation carry it (the HPA's ceil when the utilisation is one value).
 class ScalingPlanner final : public Planner {
  public:
   static constexpr double kTolerance = 0.1;
   PlanOutput plan(const PlanInput& in) override;
 
  private:
+  std::optional<UtilisationLearner> learner_;
   struct Recommendation {
     TimePoint at;
     int replicas;

@@ -44,15 +44,35 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     out.reason = "hold: per-replica capacity unknown (set capacity.per_replica or a saturation signal)";
     return out;
   }
-  const double unit = *per_replica * t.capacity.target_utilization;
+  // The utilisation to plan at: pinned, or learned per band of replicas from steady ticks.
+  const SignalValue* latency = o.get("latency");
+  const bool learning = t.capacity.learn_utilization && t.slo.latency_seconds > 0 && latency != nullptr;
+  if (learning) {
+    if (!learner_) learner_.emplace(t.capacity.target_utilization, t.capacity.max_utilization, t.slo.latency_seconds);
+    const SignalValue* ready = o.get("ready_replicas");
+    if (latency->ok() && ready && ready->ok())
+      learner_->observe(in.now, static_cast<int>(std::lround(ready->value)), current, load->value, *per_replica, latency->value);
+  }
+  const auto utilisation = [&](int n) { return learning ? learner_->utilisation(n) : t.capacity.target_utilization; };
+  const double unit = *per_replica * utilisation(current);
+  // The fewest replicas that carry `x` at their own band's utilisation; with one utilisation for
+  // every count, ceil(x / unit) as the HPA computes it. A million stands for "as many as allowed".
+  const auto count_for = [&](double x) -> int {
+    if (!learning) return static_cast<int>(std::min(std::ceil(x / unit), 1e6));
+    if (!(x > 0)) return 0;
+    int n = static_cast<int>(std::min(std::floor(x / *per_replica), 1e6));
+    while (n < 1000000 && n * *per_replica * utilisation(n) < x) ++n;
+    return n;
+  };
 
   // Reactive floor, exactly as the HPA: ratio of current usage to target; within tolerance, keep.
   int reactive = current;
   if (current > 0) {
     const double ratio = load->value / (current * unit);
-    if (std::abs(ratio - 1.0) > kTolerance) reactive = static_cast<int>(std::ceil(ratio * current));
+    if (std::abs(ratio - 1.0) > kTolerance)
+      reactive = learning ? count_for(load->value) : static_cast<int>(std::ceil(ratio * current));
   } else {
-    reactive = static_cast<int>(std::ceil(load->value / unit));
+    reactive = count_for(load->value);
   }
 
   // A forecast below the accuracy floor is not acted on: the reactive rule decides alone.
@@ -72,9 +92,11 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     if (!std::isfinite(sized)) sized = 1e300;
     if (current > 0) {
       const double ratio = sized / (current * unit);
-      predictive = std::abs(ratio - 1.0) <= kTolerance ? current : count(ratio * current);
+      predictive = std::abs(ratio - 1.0) <= kTolerance ? current
+                   : learning                           ? count_for(sized)
+                                                        : count(ratio * current);
     } else {
-      predictive = count(sized / unit);
+      predictive = count_for(sized);
     }
   }
 
@@ -91,7 +113,8 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
                                   : " (no forecast: " + pred.note + ")");
   }
   binding += " at " + fmt("%.1f", unit) + " per replica (" + fmt("%.1f", *per_replica) + " × " +
-             fmt("%.0f%% utilisation)", t.capacity.target_utilization * 100);
+             fmt("%.0f%% utilisation", utilisation(current) * 100) +
+             (learning ? "; " + learner_->explain(current) : std::string()) + ")";
 
   // Scale-down stabilization: the largest recommendation within the window wins.
   recent_.push_back({in.now, desired});
@@ -108,7 +131,7 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
     // Hysteresis: a scale-down must leave the HPA tolerance as headroom, or the next tick's
     // reactive floor would scale straight back up.
     const double need = std::max(load->value, use ? sized : 0.0);
-    const int with_headroom = static_cast<int>(std::ceil(need / (unit * (1.0 - kTolerance))));
+    const int with_headroom = count_for(need / (1.0 - kTolerance));
     if (desired < with_headroom) {
       desired = std::min(with_headroom, current);
       binding += "; scale-down keeps " + std::to_string(static_cast<int>(kTolerance * 100)) +

@@ -296,6 +296,11 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
                       std::to_string(o.service.workers) + " workers each, readiness " +
                       fmt("%g", o.service.readiness_delay_s) + " s, start at " +
                       std::to_string(o.service.initial_replicas) + " replicas");
+  if (spec->capacity.learn_utilization && spec->slo.latency_seconds > 0 && spec->signals.count("latency"))
+    res.notes.push_back("opspilot: target utilisation learned from the p99 latency it scrapes against slo.latency (" +
+                        fmt("%.0f%%", spec->capacity.target_utilization * 100) + " until there is evidence, at most " +
+                        fmt("%.0f%%", spec->capacity.max_utilization * 100) + "); the HPA and the oracle plan at " +
+                        fmt("%.0f%%", spec->capacity.target_utilization * 100));
   res.notes.push_back("hpa: CPU utilisation as metrics-server reports it, capped at 100% of the request (an "
                       "overloaded pod cannot show more), so one sync grows the count by at most 1/" +
                       fmt("%.2f", spec->capacity.target_utilization) + " under overload");
