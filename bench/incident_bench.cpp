@@ -10,21 +10,39 @@
 //   crash_loop        restart (rolling)            bad_deploy  rollback
 //   saturation        scale up, nothing else       bad_pod     restart of the slow pod only
 //   dependency_outage no restart and no rollback (escalate): any restart or rollback is harmful
-// Detection-to-verified-recovery: from the first decision that classifies the incident to the
-// end of the first whole minute after the action in which the service is back to normal — the
-// sandbox's own per-minute record: p99 latency within 25% and the error ratio within 0.5 points of
-// the 30 minutes before the onset — counted only when the agent's verification then confirmed it (rollout done and, for remediations, the triggering signal judged recovered by the
-// Mann-Whitney judge). The time to that verdict is printed too. Simulated time.
+//
+// Detection-to-verified-recovery (the TARGET), simulated time. From detection — the first
+// decision that classifies the incident (any class) or, in a saturation run, the first scale-up if
+// that comes sooner — to the moment the service is back to normal for good, read off the
+// sandbox's own state at its tick resolution (5 s): from 30 minutes before the onset to the end,
+// the sandbox is advanced 5 s at a time and the service's p99 latency and error ratio over the
+// tick just simulated (ServiceStatus) are recorded. "Normal": p99 within 25% of the median of the
+// 5 s samples of the 30 minutes before the onset, and the error ratio within +0.5 points of
+// theirs. Recovered: the END of the first 5 s tick that starts at or after the fixing action and
+// from which every tick of the following 60 s is normal (a blip does not count). The fixing
+// action is the first, from detection on, that fixes that kind (restart, rollback, the bad pod's
+// restart, a scale-up) and that the agent's own verification confirmed: its decision ended
+// Verified and, for remediations, the Mann-Whitney judge passed the triggering signal; runs
+// without one (dependency outages: nothing to fix) are not in the median.
+// Also printed, for comparison: the old whole-minute figure (the end of the first whole minute of
+// the sandbox's per-minute record after the action that is back to normal — by construction up
+// to a minute plus 0-60 s of alignment later than the recovery itself), the time to the
+// verification's verdict (the judge needs post-rollout samples), and how often the "normal"
+// bounds call the healthy baseline itself abnormal.
 //
 // Targets (issue: "Sandbox incident suite"): right action ≥ 90%; harmful actions on dependency
 // outages = 0; detection-to-verified-recovery median < 2 min. Reference: Argo Rollouts' and
 // Flagger's documented analysis examples take 5–15 minutes (interval × failure limit).
+//
+// In the environment, OPSPILOT_INCIDENT_CASES=1 prints one line per run (seconds after detection)
+// and OPSPILOT_INCIDENT_TRACE=<kind>:<seed> (e.g. saturation:1) that run's decisions and 5 s ticks.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -77,14 +95,29 @@ agent::TargetSpec target_spec() {
   return t;
 }
 
+constexpr double kTickS = 5;       // the sandbox's tick: the resolution recovery is measured at
+constexpr double kSustainS = 60;   // back to normal for this long, or it is not a recovery
+constexpr double kBaselineS = 1800;
+
 struct Case {
   std::string kind;
   int seed = 0;
   bool right = false;
   bool harmful = false;
-  std::optional<double> recovery_s;  // detection to the recovery the verification confirmed
+  std::optional<double> recovery_s;  // detection to the sustained 5 s-resolution recovery the verification confirmed
+  std::optional<double> minute_s;    // the same, old measure: end of the first whole normal minute
   std::optional<double> verdict_s;   // detection to the verification's verdict
+  std::optional<double> acted_s;     // detection to the fixing action's decision
+  int baseline_samples = 0;          // 5 s samples before the onset, and how many of them the
+  int baseline_abnormal = 0;         // bounds would call abnormal (their false-alarm rate)
   std::string what;                  // the actions taken, for the table
+};
+
+/// The service as the sandbox saw it over one 5 s tick.
+struct TickSample {
+  double end_s = 0;  // simulated seconds since the world's start, at the end of the tick
+  double p99_s = 0;
+  double error_ratio = 0;
 };
 
 Case run_case(const std::string& kind, int seed) {
@@ -138,8 +171,30 @@ Case run_case(const std::string& kind, int seed) {
   });
   const agent::TimePoint start = world->now();
   const auto at = [&](double s) { return start + agent::Duration(static_cast<std::int64_t>(s * 1000)); };
-  world->run_until(at(onset_s));
+  // Coarse (agent-interval) steps up to the baseline window, then 5 s ticks: the sandbox is
+  // advanced one tick at a time up to each agent tick, its state read after every one, then the
+  // world steps (the sandbox is already there, so this is the same simulation as run_until()).
+  std::vector<TickSample> ticks;
+  const agent::Duration tick = agent::Duration(static_cast<std::int64_t>(kTickS * 1000));
+  const auto fine_until = [&](agent::TimePoint until) {
+    const agent::Duration interval = world->config().interval;
+    while (world->now() + interval <= until) {
+      const agent::TimePoint next = world->now() + interval;
+      for (agent::TimePoint t = world->now() + tick; t <= next; t += tick) {
+        world->sandbox().advance(t);
+        world->sandbox().with_model([&](sandbox::Model& m) {
+          const sandbox::ServiceStatus st = m.services().front().status(m.elapsed_s());
+          ticks.push_back(TickSample{agent::to_seconds(t - start), st.p99_s, st.error_ratio});
+          return 0;
+        });
+      }
+      world->step();
+    }
+  };
+  world->run_until(at(onset_s - kBaselineS - 60));  // a little more than the baseline window
+  fine_until(at(onset_s));
 
+  const double injected_s = agent::to_seconds(world->now() - start);  // the incident starts here
   std::uint64_t bad_pod_id = 0;
   if (kind != "saturation") {
     sandbox::IncidentSpec spec;
@@ -166,7 +221,7 @@ Case run_case(const std::string& kind, int seed) {
     });
   }
   const std::size_t before = decisions.size();
-  world->run_until(at(onset_s + kAfterS));
+  fine_until(at(onset_s + kAfterS));
 
   std::string bad_pod;
   std::vector<sandbox::MinuteSample> minutes;
@@ -178,8 +233,9 @@ Case run_case(const std::string& kind, int seed) {
     if (bad_pod.empty() && bad_pod_id != 0) bad_pod = "web-" + std::to_string(bad_pod_id);
     return 0;
   });
-  // Ground truth for "recovered": the first whole minute after `from` whose p99 latency and error
-  // ratio are back to the 30 minutes before the onset (p99 within 25%, errors within +0.5 points).
+  // The old measure, for comparison: the end of the first whole minute of the sandbox's record
+  // after `from` whose p99 latency and error ratio are back to the 30 minutes before the onset
+  // (p99 within 25%, errors within +0.5 points).
   const double onset_unix = agent::to_unix_seconds(at(onset_s));
   std::vector<double> base_p99, base_err;
   for (const auto& m : minutes)
@@ -191,20 +247,72 @@ Case run_case(const std::string& kind, int seed) {
   std::sort(base_err.begin(), base_err.end());
   const double p99_ok = base_p99.empty() ? 0 : base_p99[base_p99.size() / 2] * 1.25;
   const double err_ok = base_err.empty() ? 0 : base_err[base_err.size() / 2] + 0.005;
-  auto recovered_after = [&](agent::TimePoint from) -> std::optional<agent::TimePoint> {
+  auto minute_recovered_after = [&](agent::TimePoint from) -> std::optional<agent::TimePoint> {
     for (const auto& m : minutes)
       if (static_cast<double>(m.unix_s) >= agent::to_unix_seconds(from) && m.p99_s <= p99_ok && m.error_ratio <= err_ok)
         return agent::from_unix_seconds(static_cast<double>(m.unix_s + 60));
     return std::nullopt;
   };
 
+  // The measure: the same bounds on the 5 s ticks, from the 5 s ticks of the 30 minutes before
+  // the incident was injected.
+  const auto in_baseline = [&](const TickSample& x) {
+    return x.end_s - kTickS >= injected_s - kBaselineS - 1e-6 && x.end_s <= injected_s + 1e-6;
+  };
+  std::vector<double> tick_p99, tick_err;
+  for (const TickSample& x : ticks)
+    if (in_baseline(x)) {
+      tick_p99.push_back(x.p99_s);
+      tick_err.push_back(x.error_ratio);
+    }
+  std::sort(tick_p99.begin(), tick_p99.end());
+  std::sort(tick_err.begin(), tick_err.end());
+  const double tick_p99_ok = tick_p99.empty() ? 0 : tick_p99[tick_p99.size() / 2] * 1.25;
+  const double tick_err_ok = tick_err.empty() ? 0 : tick_err[tick_err.size() / 2] + 0.005;
+  const auto normal = [&](const TickSample& x) { return x.p99_s <= tick_p99_ok && x.error_ratio <= tick_err_ok; };
+  for (const TickSample& x : ticks)
+    if (in_baseline(x)) {
+      ++c.baseline_samples;
+      c.baseline_abnormal += !normal(x);
+    }
+  // The end of the first tick starting at or after `from` from which every tick of the next
+  // kSustainS seconds is normal (the whole stretch observed).
+  auto recovered_after = [&](agent::TimePoint from) -> std::optional<double> {
+    const double from_s = agent::to_seconds(from - start);
+    for (std::size_t i = 0; i < ticks.size(); ++i) {
+      const double begins = ticks[i].end_s - kTickS;
+      if (begins < from_s - 1e-6 || !normal(ticks[i])) continue;
+      bool held = true, seen_all = false;
+      for (std::size_t j = i; j < ticks.size() && held; ++j) {
+        if (ticks[j].end_s > begins + kSustainS + 1e-6) {
+          seen_all = true;
+          break;
+        }
+        held = normal(ticks[j]);
+      }
+      if (held && seen_all) return ticks[i].end_s;
+    }
+    return std::nullopt;
+  };
+
+  if (const char* tr = std::getenv("OPSPILOT_INCIDENT_TRACE"); tr && kind + ":" + std::to_string(seed) == tr) {
+    for (std::size_t i = before; i < decisions.size(); ++i) {
+      const agent::Decision& d = decisions[i];
+      std::printf("TRACE %+7.0f %-8s %-9s %2d->%2d %s | %s\n", agent::to_seconds(d.created - start) - injected_s,
+                  d.action.c_str(), agent::to_string(d.state), d.current_replicas, d.desired_replicas,
+                  d.reason.substr(0, 200).c_str(), d.outcome.substr(0, 120).c_str());
+    }
+    for (const TickSample& x : ticks)
+      if (x.end_s > injected_s - 60 && x.end_s < injected_s + 400)
+        std::printf("TICK %+6.0f p99 %.3f err %.4f\n", x.end_s - injected_s, x.p99_s, x.error_ratio);
+  }
   // What the agent did after the onset: every action and escalation, first occurrence by id.
   std::optional<agent::TimePoint> detected;
   std::map<std::string, agent::Decision> by_id;
   std::vector<std::string> order;
   for (std::size_t i = before; i < decisions.size(); ++i) {
     const agent::Decision& d = decisions[i];
-    if (!detected && d.remediation.classified() && d.remediation.incident_class != "saturation") detected = d.created;
+    if (!detected && d.remediation.classified()) detected = d.created;  // any class, saturation too
     if (kind == "saturation" && !detected && d.action == "scale" && d.desired_replicas > d.current_replicas)
       detected = d.created;
     if (d.action == "hold") continue;
@@ -234,8 +342,10 @@ Case run_case(const std::string& kind, int seed) {
     const bool fixes = (kind == "crash_loop" && d.action == "restart" && !d.params.count("pod")) ||
                        (kind == "bad_deploy" && d.action == "rollback") ||
                        (kind == "bad_pod" && d.action == "restart" && d.params.count("pod")) ||
-                       (kind == "saturation" && d.action == "scale");
-    if (verified && fixes && !fixed) {
+                       (kind == "saturation" && d.action == "scale" && d.desired_replicas > d.current_replicas);
+    // The fix is the first verified fixing action from detection on (a scale-down just before
+    // the surge is not one).
+    if (verified && fixes && !fixed && (!detected || d.created >= *detected)) {
       fixed = d.updated;
       acted_at = d.created;
     }
@@ -250,7 +360,10 @@ Case run_case(const std::string& kind, int seed) {
   }
   if (detected && fixed && *fixed >= *detected) {
     c.verdict_s = agent::to_seconds(*fixed - *detected);
-    if (const auto back = recovered_after(*acted_at)) c.recovery_s = std::max(0.0, agent::to_seconds(*back - *detected));
+    const double detected_s = agent::to_seconds(*detected - start);
+    c.acted_s = agent::to_seconds(*acted_at - *detected);
+    if (const auto back = recovered_after(*acted_at)) c.recovery_s = std::max(0.0, *back - detected_s);
+    if (const auto back = minute_recovered_after(*acted_at)) c.minute_s = std::max(0.0, agent::to_seconds(*back - *detected));
   }
   if (c.what.empty()) c.what = "no action";
   return c;
@@ -277,43 +390,80 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
+std::string seconds_text(double v) { return std::isnan(v) ? "-" : std::to_string(static_cast<int>(std::lround(v))) + " s"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   opspilot::bench::MedianReporter reporter;
   if (!opspilot::bench::run_benchmarks(&argc, argv, reporter)) return 1;
   const auto& all = cases();
-  std::printf("\n%-18s %6s %8s %9s %9s  %s\n", "incident", "right", "harmful", "recovery", "verdict",
-              "example actions (seed 1)");
-  int right = 0, harmful_dep = 0;
-  std::vector<double> recoveries, verdicts;
+  if (const char* e = std::getenv("OPSPILOT_INCIDENT_CASES"); e && *e && std::string(e) != "0") {
+    const auto opt = [](const std::optional<double>& v) { return v ? seconds_text(*v) : std::string("-"); };
+    std::printf("\n%-18s %4s %8s %9s %8s %8s  %s\n", "incident", "seed", "acted", "recovery", "minute", "verdict",
+                "actions");
+    for (const Case& c : all)
+      std::printf("%-18s %4d %8s %9s %8s %8s  %s\n", c.kind.c_str(), c.seed, opt(c.acted_s).c_str(),
+                  opt(c.recovery_s).c_str(), opt(c.minute_s).c_str(), opt(c.verdict_s).c_str(),
+                  c.what.substr(0, 100).c_str());
+  }
+  // Per kind: medians of seconds after detection.
+  std::printf("\n%-18s %6s %8s %7s %9s %8s %8s  %s\n", "incident", "right", "harmful", "acted", "recovery", "minute",
+              "verdict", "example actions (seed 1)");
+  int right = 0, harmful_dep = 0, verified_fixes = 0, never_back = 0, baseline_n = 0, baseline_bad = 0;
+  std::vector<double> recoveries, minute_recoveries, verdicts;
   for (const char* kind : kKinds) {
     int r = 0, h = 0;
-    std::vector<double> rec, ver;
+    std::vector<double> act, rec, min, ver;
     std::string example;
     for (const Case& c : all) {
       if (c.kind != kind) continue;
       r += c.right;
       h += c.harmful;
+      baseline_n += c.baseline_samples;
+      baseline_bad += c.baseline_abnormal;
+      if (c.acted_s) act.push_back(*c.acted_s);
+      if (c.verdict_s) {
+        ++verified_fixes;
+        if (!c.recovery_s) ++never_back;
+        ver.push_back(*c.verdict_s);
+        verdicts.push_back(*c.verdict_s);
+      }
       if (c.recovery_s) {
         rec.push_back(*c.recovery_s);
         recoveries.push_back(*c.recovery_s);
       }
-      if (c.verdict_s) {
-        ver.push_back(*c.verdict_s);
-        verdicts.push_back(*c.verdict_s);
+      if (c.minute_s) {
+        min.push_back(*c.minute_s);
+        minute_recoveries.push_back(*c.minute_s);
       }
       if (c.seed == 1) example = c.what;
     }
     right += r;
     if (std::string(kind) == "dependency_outage") harmful_dep += h;
-    const double m = median(rec), v = median(ver);
-    std::printf("%-18s %3d/%-2d %8d %8s %8s  %s\n", kind, r, kSeeds, h,
-                std::isnan(m) ? "-" : (std::to_string(static_cast<int>(m)) + " s").c_str(),
-                std::isnan(v) ? "-" : (std::to_string(static_cast<int>(v)) + " s").c_str(), example.substr(0, 90).c_str());
+    std::printf("%-18s %3d/%-2d %8d %7s %9s %8s %8s  %s\n", kind, r, kSeeds, h, seconds_text(median(act)).c_str(),
+                seconds_text(median(rec)).c_str(), seconds_text(median(min)).c_str(), seconds_text(median(ver)).c_str(),
+                example.substr(0, 80).c_str());
   }
+  std::printf("(medians, seconds after detection: acted = the fixing action's decision; recovery = sustained (%.0f s) "
+              "recovery at the sandbox's %.0f s resolution; minute = the old whole-minute measure; verdict = the "
+              "verification's verdict)\n",
+              kSustainS, kTickS);
   for (const Case& c : all)
     if (!c.right) std::printf("  wrong: %s seed %d: %s\n", c.kind.c_str(), c.seed, c.what.substr(0, 140).c_str());
+  std::printf("verified fixes %d, of which with no sustained recovery in the %.0f min observed: %d; the bounds call "
+              "%.2f %% of the healthy baseline's %d five-second samples abnormal\n",
+              verified_fixes, kAfterS / 60, never_back,
+              baseline_n ? 100.0 * baseline_bad / static_cast<double>(baseline_n) : 0.0, baseline_n);
+  if (!recoveries.empty()) {
+    std::vector<double> r = recoveries;
+    std::sort(r.begin(), r.end());
+    const auto q = [&](double f) { return r[static_cast<std::size_t>(f * static_cast<double>(r.size() - 1))]; };
+    std::printf("recovery (5 s resolution, sustained): min %.0f s, quartiles %.0f / %.0f / %.0f s, max %.0f s; "
+                "%td of %zu under 2 min\n",
+                r.front(), q(0.25), q(0.5), q(0.75), r.back(),
+                std::count_if(r.begin(), r.end(), [](double x) { return x < 120; }), r.size());
+  }
   const double pct = all.empty() ? 0 : 100.0 * right / static_cast<double>(all.size());
   const double med = median(recoveries) / 60.0;
   std::printf("\nreference: Argo Rollouts' and Flagger's documented analysis examples take 5-15 min from detection to rollback\n");
@@ -321,9 +471,11 @@ int main(int argc, char** argv) {
               all.size(), pct >= 90 ? "PASS" : "FAIL");
   std::printf("TARGET harmful actions on dependency outages: measured %d (target 0) -> %s\n", harmful_dep,
               harmful_dep == 0 ? "PASS" : "FAIL");
-  std::printf("TARGET detection-to-verified-recovery median: measured %.2f min simulated over %zu verified recoveries (target < 2 min) -> %s\n",
-              med, recoveries.size(), !std::isnan(med) && med < 2 ? "PASS" : "FAIL");
-  std::printf("(detection to the verification's verdict, which needs the recovered window observed: median %.2f min)\n",
-              median(verdicts) / 60.0);
+  std::printf("TARGET detection-to-verified-recovery median: measured %.2f min simulated over %zu verified recoveries "
+              "(sustained %.0f s, %.0f s resolution) (target < 2 min) -> %s\n",
+              med, recoveries.size(), kSustainS, kTickS, !std::isnan(med) && med < 2 ? "PASS" : "FAIL");
+  std::printf("(the old whole-minute measure of the same recoveries: median %.2f min over %zu; detection to the "
+              "verification's verdict, which needs the recovered window observed: median %.2f min)\n",
+              median(minute_recoveries) / 60.0, minute_recoveries.size(), median(verdicts) / 60.0);
   return 0;
 }

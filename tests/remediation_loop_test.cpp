@@ -216,6 +216,35 @@ TEST_F(Loop, BadDeployIsRolledBackAndVerifiedWhenLatencyRecovers) {
   EXPECT_TRUE(notifier.escalations.empty());
 }
 
+TEST_F(Loop, StrongEvidenceRollsBackOnTheSecondTickAndOneSpikeNever) {
+  auto r = reconciler();
+  healthy(r, 20);
+  source.revision = 2;
+  healthy(r, 1);  // the deploy itself
+  // One overwhelming sample right after the deploy, then healthy: never acted on.
+  for (int round = 0; round < 3; ++round) {
+    source.latency = 20;  // 100× the baseline
+    source.errors = 50;   // half the requests failing
+    EXPECT_EQ(tick(r).action, "hold");
+    source.latency = 0.2;
+    source.errors = 0.1;
+    healthy(r, 4);
+  }
+  EXPECT_TRUE(actuator.applied.empty());
+  // Two strong samples in a row (p99 0.9 s: 3× the 0.3 s threshold): the second acts.
+  source.latency = 0.9;
+  const Decision first = tick(r);
+  EXPECT_EQ(first.action, "hold");
+  EXPECT_EQ(first.remediation.incident_class, "bad_deploy");
+  const Decision d = tick(r);
+  ASSERT_EQ(d.action, "rollback") << d.reason;
+  EXPECT_EQ(d.state, DecisionState::Applied) << d.reason << " " << d.error;
+  EXPECT_TRUE(has(d.reason, "acting after 2 ticks, not 3: the evidence was strong on each of them")) << d.reason;
+  ASSERT_TRUE(journal->get(d.id));
+  EXPECT_TRUE(has(journal->get(d.id)->reason, "acting after 2 ticks")) << "the record says why it did not wait";
+  EXPECT_EQ(actuator.count(act::ActionKind::Rollback), 1);
+}
+
 TEST_F(Loop, ARestartThatDoesNotHelpIsFollowedByAnEscalationNeverASecondRestart) {
   auto r = reconciler();
   healthy(r, 20);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/config/loader.h"
 #include "agent/decide/remediation.h"
 #include "agent/journal/decision.h"
 #include "agent/source/scrape_source.h"
@@ -164,6 +165,189 @@ TEST(Remediation, OneNoisySampleIsNeverActedOn) {
     for (int i = 0; i < 4; ++i) EXPECT_EQ(b.tick().action, RemedyAction::None);
   }
   EXPECT_FALSE(b.planner->incident_open()) << "closed after the healthy ticks";
+}
+
+// ---- strong evidence: two ticks instead of persist_ticks, never one --------------------------
+
+namespace {
+
+/// Ticks `n` times and returns the index (0-based) of the first acting proposal, or -1.
+int first_action(Bench& b, int n, std::vector<RemediationProposal>* seen = nullptr) {
+  for (int i = 0; i < n; ++i) {
+    const RemediationProposal p = b.tick();
+    if (seen) seen->push_back(p);
+    if (p.acts() || p.action == RemedyAction::Escalate) return i;
+  }
+  return -1;
+}
+
+/// A target 5 minutes healthy (20 samples of baseline), then a new revision.
+void deployed(Bench& b) {
+  b.healthy(20);
+  b.s.revision = 2;
+  b.healthy(1);
+}
+
+}  // namespace
+
+TEST(Remediation, StrongEvidenceActsOnTheSecondTickNotTheThird) {
+  Bench b;
+  deployed(b);
+  b.s.errors = 8;  // 8 % own errors against a 1 % threshold: 8× it
+  std::vector<RemediationProposal> seen;
+  ASSERT_EQ(first_action(b, 10, &seen), 1) << seen.back().reason;
+  EXPECT_EQ(seen[0].action, RemedyAction::None);
+  EXPECT_TRUE(has(seen[0].reason, "watching: bad_deploy seen 1 of 3 ticks before acting, or 2 strong ones; evidence "
+                                  "8.0× its threshold (strong from 2×)"))
+      << seen[0].reason;
+  const RemediationProposal& p = seen[1];
+  ASSERT_EQ(p.action, RemedyAction::Rollback) << p.reason;
+  EXPECT_TRUE(has(p.reason, "acting after 2 ticks, not 3: the evidence was strong on each of them, now 8.0× its "
+                            "threshold"))
+      << p.reason;
+  EXPECT_TRUE(has(p.reason, "own error ratio 8.00%")) << p.reason;
+}
+
+TEST(Remediation, MarginalEvidenceStillWaitsForEveryPersistTick) {
+  Bench b;
+  deployed(b);
+  b.s.latency = 0.4;  // above the 0.3 s threshold, but only 1.3× it
+  std::vector<RemediationProposal> seen;
+  ASSERT_EQ(first_action(b, 10, &seen), 2) << seen.back().reason;
+  EXPECT_EQ(seen[2].action, RemedyAction::Rollback);
+  EXPECT_TRUE(has(seen[1].reason, "seen 2 of 3")) << seen[1].reason;
+  EXPECT_TRUE(has(seen[1].reason, "evidence 1.3× its threshold")) << seen[1].reason;
+  EXPECT_FALSE(has(seen[2].reason, "acting after")) << seen[2].reason;
+}
+
+TEST(Remediation, OneOverwhelmingSampleIsNeverActedOn) {
+  Bench b;
+  deployed(b);
+  for (int round = 0; round < 5; ++round) {
+    b.s.latency = 20;  // 100× the baseline, 67× the threshold
+    b.s.errors = 50;   // and half the requests failing: right after a deploy
+    const auto spike = b.tick();
+    EXPECT_EQ(spike.action, RemedyAction::None) << spike.reason;
+    EXPECT_EQ(spike.incident, IncidentClass::BadDeploy) << spike.reason;
+    b.s.latency = 0.2;
+    b.s.errors = 0.1;
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(b.tick().action, RemedyAction::None);
+  }
+  // Strong ticks that are not consecutive do not add up either.
+  for (int round = 0; round < 5; ++round) {
+    b.s.latency = 20;
+    EXPECT_EQ(b.tick().action, RemedyAction::None);
+    b.s.latency = 0.2;
+    EXPECT_EQ(b.tick().action, RemedyAction::None);
+  }
+}
+
+TEST(Remediation, AStrongTickNextToAMarginalOneWaitsForPersistTicks) {
+  Bench b;
+  deployed(b);
+  std::vector<RemediationProposal> seen;
+  b.s.latency = 2;  // strong
+  seen.push_back(b.tick());
+  b.s.latency = 0.4;  // marginal: the same class, but not strong
+  seen.push_back(b.tick());
+  b.s.latency = 2;  // strong again: a run of one
+  seen.push_back(b.tick());
+  EXPECT_EQ(seen[0].action, RemedyAction::None) << seen[0].reason;
+  EXPECT_EQ(seen[1].action, RemedyAction::None) << seen[1].reason;
+  ASSERT_EQ(seen[2].action, RemedyAction::Rollback) << "the third tick of bad_deploy: persist_ticks";
+  EXPECT_FALSE(has(seen[2].reason, "acting after")) << seen[2].reason;
+}
+
+TEST(Remediation, StrongLatencyNeedsASolidBaseline) {
+  Bench b;
+  b.healthy(2);
+  b.s.revision = 2;
+  b.healthy(1);  // a threshold from 3 samples: too thin to be "far above"
+  b.s.latency = 2;
+  std::vector<RemediationProposal> seen;
+  ASSERT_EQ(first_action(b, 10, &seen), 2) << seen.back().reason;
+  EXPECT_TRUE(has(seen[0].reason, "seen 1 of 3")) << seen[0].reason;
+}
+
+TEST(Remediation, StrongEvidenceForEachKindThatActs) {
+  {  // a crash loop: 5 restarts at once, 2.5× the threshold of 2
+    Bench b;
+    b.healthy(10);
+    b.s.restarts = 5;
+    std::vector<RemediationProposal> seen;
+    ASSERT_EQ(first_action(b, 10, &seen), 1) << seen.back().reason;
+    EXPECT_EQ(seen[1].action, RemedyAction::Restart) << seen[1].reason;
+  }
+  {  // 2 restarts, then a third: 1.0× and 1.5× — marginal, persist_ticks
+    Bench b;
+    b.healthy(10);
+    b.s.restarts = 2;
+    std::vector<RemediationProposal> seen;
+    seen.push_back(b.tick());
+    b.s.restarts = 3;
+    for (int i = 0; i < 2; ++i) seen.push_back(b.tick());
+    EXPECT_EQ(seen[1].action, RemedyAction::None) << seen[1].reason;
+    EXPECT_EQ(seen[2].action, RemedyAction::Restart) << seen[2].reason;
+  }
+  {  // one pod 8× slower than the others: 2.7× the outlier factor of 3
+    Bench b;
+    b.s.pods = {{"web-1", 0.2}, {"web-2", 0.21}, {"web-3", 0.19}, {"web-4", 0.2}};
+    b.healthy(10);
+    b.s.pods[2].second = 1.6;
+    b.s.latency = 1.5;
+    std::vector<RemediationProposal> seen;
+    ASSERT_EQ(first_action(b, 10, &seen), 1) << seen.back().reason;
+    EXPECT_EQ(seen[1].action, RemedyAction::RestartPod);
+    EXPECT_EQ(seen[1].pod, "web-3");
+  }
+  {  // one pod 4× slower: 1.3× the factor — persist_ticks
+    Bench b;
+    b.s.pods = {{"web-1", 0.2}, {"web-2", 0.21}, {"web-3", 0.19}, {"web-4", 0.2}};
+    b.healthy(10);
+    b.s.pods[2].second = 0.8;
+    std::vector<RemediationProposal> seen;
+    ASSERT_EQ(first_action(b, 10, &seen), 2) << seen.back().reason;
+    EXPECT_EQ(seen[2].action, RemedyAction::RestartPod);
+  }
+}
+
+TEST(Remediation, EscalationsAreNeverHurried) {
+  Bench b;
+  b.healthy(20);
+  b.s.dep = 50;  // half the requests failing upstream: 50× the threshold
+  b.s.errors = 50.1;
+  std::vector<RemediationProposal> seen;
+  ASSERT_EQ(first_action(b, 10, &seen), 2) << seen.back().reason;
+  EXPECT_EQ(seen[2].action, RemedyAction::Escalate);
+  EXPECT_EQ(seen[2].incident, IncidentClass::DependencyOutage);
+}
+
+TEST(Remediation, StrongEvidenceFactorZeroAlwaysWaitsForPersistTicks) {
+  Bench b;
+  b.spec.remediation.strong_evidence_factor = 0;
+  b.planner = std::make_unique<RemediationPlanner>(b.spec.remediation);
+  deployed(b);
+  b.s.errors = 8;
+  std::vector<RemediationProposal> seen;
+  ASSERT_EQ(first_action(b, 10, &seen), 2) << seen.back().reason;
+  EXPECT_TRUE(has(seen[0].reason, "watching: bad_deploy seen 1 of 3 ticks before acting (rollback")) << seen[0].reason;
+  EXPECT_FALSE(has(seen[0].reason, "strong")) << seen[0].reason;
+}
+
+TEST(Remediation, StrongEvidenceFactorIsReadAndChecked) {
+  const std::string target = "targets:\n  - name: web\n    scrape: http://127.0.0.1:9464/metrics\n    metrics: {load: sum(x)}\n";
+  const std::string head = target + "    remediation: {strong_evidence_factor: ";
+  LoadResult r = load_config_string(head + "3}\n");
+  ASSERT_TRUE(r.ok()) << r.report();
+  EXPECT_EQ(r.config.targets.at(0).remediation.strong_evidence_factor, 3);
+  r = load_config_string(head + "0}\n");
+  ASSERT_TRUE(r.ok()) << r.report();
+  EXPECT_EQ(r.config.targets.at(0).remediation.strong_evidence_factor, 0);
+  EXPECT_EQ(load_config_string(target).config.targets.at(0).remediation.strong_evidence_factor, 2) << "the default";
+  r = load_config_string(head + "0.5}\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.report(), "0 (always wait persist_ticks) or a factor >= 1, e.g. 2")) << r.report();
+  EXPECT_TRUE(has(r.report(), "0.5")) << r.report();
 }
 
 TEST(Remediation, BadDeployRollsBackWhenTheRevisionChangedJustBefore) {

@@ -84,6 +84,9 @@ struct RemediationSpec {
   /// Ticks a classification must hold, unchanged, before anything is proposed (one noisy sample
   /// is never acted on); also the symptom-free ticks that close an incident.
   int persist_ticks = 3;
+  /// A restart or rollback whose evidence is at least this many times its threshold on 2
+  /// consecutive ticks acts on the second, without waiting for persist_ticks; 0 = always wait.
+  double strong_evidence_factor = 2;
   double latency_factor = 1.5;       // latency above baseline × this is a symptom
   double error_ratio = 0.01;         // the service's own error ratio above this (and 2× baseline)
   double dependency_error_ratio = 0.01;  // the dependencies' error ratio above this

@@ -56,7 +56,8 @@ const Keys kForecastKeys{"model",    "step",         "history",    "refit_every"
 const Keys kRemediationKeys{"enabled",      "persist_ticks",      "latency_factor",  "error_ratio",
                             "dependency_error_ratio", "restarts", "restart_window",  "deploy_window",
                             "follow_up_deploy_window", "pod_outlier_factor", "saturation",
-                            "baseline_window", "settle",          "recovery_window"};
+                            "baseline_window", "settle",          "recovery_window",
+                            "strong_evidence_factor"};
 const Keys kSloKeys{"objective", "window", "latency"};
 const Keys kForecastModelNames(kForecastModels.begin(), kForecastModels.end());
 const Keys kCapacityKeys{"per_replica", "target_utilization", "max_utilization"};
@@ -97,6 +98,8 @@ void load_remediation(Reader& r, const Entry* e, RemediationSpec& s) {
   if (!m) return;
   r.read_bool(m->find("enabled"), s.enabled);
   r.read_int(m->find("persist_ticks"), 1, 1000, s.persist_ticks);
+  r.read_number(m->find("strong_evidence_factor"), +[](double v) { return v == 0 || v >= 1; },
+                "0 (always wait persist_ticks) or a factor >= 1, e.g. 2", s.strong_evidence_factor);
   r.read_number(m->find("latency_factor"), factor, "a factor >= 1, e.g. 1.5", s.latency_factor);
   r.read_number(m->find("error_ratio"), ratio, msg::number_ratio(), s.error_ratio);
   r.read_number(m->find("dependency_error_ratio"), ratio, msg::number_ratio(), s.dependency_error_ratio);

@@ -236,7 +236,7 @@ RemediationProposal RemediationPlanner::assess(const RemediationInput& in) {
     if (incident_ && !incident_->acting && !incident_->follow_up && healthy_ticks_ >= spec_.persist_ticks) {
       incident_.reset();  // over: the next symptoms are a new incident, with a restart of its own
       candidate_.clear();
-      candidate_ticks_ = 0;
+      candidate_ticks_ = strong_ticks_ = 0;
     }
   }
   RemediationProposal p;
@@ -382,7 +382,7 @@ void RemediationPlanner::classify(const RemediationInput& in, const Sample& s, c
   } else {
     p.reason = "symptoms cleared; the incident closes after " + std::to_string(spec_.persist_ticks) + " healthy ticks";
     candidate_.clear();
-    candidate_ticks_ = 0;
+    candidate_ticks_ = strong_ticks_ = 0;
     return;
   }
   incident_->last_class = p.incident;
@@ -397,14 +397,38 @@ void RemediationPlanner::classify(const RemediationInput& in, const Sample& s, c
     p.reason = "escalate: " + p.reason + "; a rollback was already done for this deploy";
   }
 
-  // Persistence: the same class, action and pod for persist_ticks ticks.
+  // How many times its threshold the evidence the class rests on is. Latency and error ratios
+  // only count with a baseline of kStrongBaselineSamples behind their thresholds; restarts (a
+  // counter) and one pod against the others' median need none.
+  const bool solid = b.n >= kStrongBaselineSamples;
+  double margin = 0;
+  if (p.incident == IncidentClass::BadPod) {
+    margin = s.pod_spread / spec_.pod_outlier_factor;
+  } else if (p.incident == IncidentClass::CrashLoop || p.signal == "restarts") {
+    margin = restarts / spec_.restarts;
+  } else if (p.incident == IncidentClass::BadDeploy && solid) {
+    if (sy.latency_high) margin = s.latency / lat_thr;
+    if (sy.errors_high) margin = std::max(margin, s.error_ratio / err_thr);
+  }
+  const bool strong = spec_.strong_evidence_factor >= 1 && margin >= spec_.strong_evidence_factor;
+
+  // Persistence: the same class, action and pod for persist_ticks ticks — or, for an action on
+  // strong evidence, kStrongEvidenceTicks consecutive ticks that were all strong.
   const std::string key = std::string(to_string(p.incident)) + "|" + to_string(p.action) + "|" +
                           (p.incident == IncidentClass::BadPod ? slow_pod_ : std::string());
+  strong_ticks_ = !strong ? 0 : key == candidate_ ? strong_ticks_ + 1 : 1;
   candidate_ticks_ = key == candidate_ ? candidate_ticks_ + 1 : 1;
   candidate_ = key;
-  if ((p.acts() || p.action == RemedyAction::Escalate) && candidate_ticks_ < spec_.persist_ticks) {
+  const bool fast_path = p.acts() && spec_.strong_evidence_factor >= 1 && kStrongEvidenceTicks < spec_.persist_ticks;
+  const std::string strength = fmt("%.1f× its threshold (strong from %.3g×)", margin, spec_.strong_evidence_factor);
+  if (fast_path && strong_ticks_ >= kStrongEvidenceTicks && candidate_ticks_ < spec_.persist_ticks) {
+    p.reason += "; acting after " + std::to_string(candidate_ticks_) + " ticks, not " +
+                std::to_string(spec_.persist_ticks) + ": the evidence was strong on each of them, now " + strength;
+  } else if ((p.acts() || p.action == RemedyAction::Escalate) && candidate_ticks_ < spec_.persist_ticks) {
     p.reason = "watching: " + std::string(to_string(p.incident)) + " seen " + std::to_string(candidate_ticks_) + " of " +
-               std::to_string(spec_.persist_ticks) + " ticks before acting (" + p.reason + ")";
+               std::to_string(spec_.persist_ticks) + " ticks before acting" +
+               (fast_path ? ", or " + std::to_string(kStrongEvidenceTicks) + " strong ones; evidence " + strength : "") +
+               " (" + p.reason + ")";
     p.action = RemedyAction::None;
   }
   if (p.action == RemedyAction::RestartPod) p.pod = slow_pod_;
@@ -423,7 +447,7 @@ void RemediationPlanner::acted(const Decision& d) {
     own_rollback_pending_ = true;
   }
   candidate_.clear();
-  candidate_ticks_ = 0;
+  candidate_ticks_ = strong_ticks_ = 0;
 }
 
 void RemediationPlanner::refused(const Decision& d) {

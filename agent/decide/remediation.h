@@ -15,7 +15,20 @@
 //
 // Rules that keep it safe:
 //  - a classification must hold, unchanged (same class, action and pod), for persist_ticks ticks
-//    before anything is proposed: one noisy sample is never acted on;
+//    (default 3) before anything is proposed: one noisy sample is never acted on. The one
+//    exception is strong evidence, and it still needs two samples: a restart or rollback whose
+//    evidence was at least strong_evidence_factor (default 2) times its threshold on each of
+//    kStrongEvidenceTicks (2) consecutive ticks of the same classification is proposed on the
+//    second. The evidence is the signal the class rests on: container restarts in
+//    restart_window against `restarts`; the slow pod's latency ratio against pod_outlier_factor;
+//    for a bad deploy, p99 latency and the own error ratio against their thresholds — these two
+//    only with kStrongBaselineSamples healthy samples behind the threshold (a threshold from a
+//    thin baseline is not one to be far above). A marginal classification, a strong tick next to
+//    a marginal one, and escalations all wait the full persist_ticks. Why it is safe to act a
+//    tick sooner there: at 2× the threshold (p99 3× the baseline, own errors 2 % or more, 4
+//    restarts in 5 minutes, a pod 6× slower than the others) on two samples in a row, after a
+//    deploy for a rollback, the incident is not in doubt, and a third tick would only delay the
+//    fix by an interval (bench/incident_bench.cpp measures it);
 //  - conflicting signals (dependency errors together with the service's own errors or restarts,
 //    or right after a deploy) are escalated with the reason, never guessed at;
 //  - a rollback only when a deploy plausibly caused the incident (revision changed shortly
@@ -182,8 +195,15 @@ class RemediationPlanner {
   double other_pods_median_ = kNaN;
   std::size_t pods_seen_ = 0;
   int rollbacks_this_deploy_ = 0;
+  /// Strong evidence acts after this many consecutive strong ticks (never after one).
+  static constexpr int kStrongEvidenceTicks = 2;
+  /// Healthy samples a latency or error threshold must rest on for evidence against it to count
+  /// as strong (2 minutes at a 15 s interval).
+  static constexpr std::size_t kStrongBaselineSamples = 8;
+
   std::string candidate_;                 // class|action|pod of the last ticks
   int candidate_ticks_ = 0;
+  int strong_ticks_ = 0;                  // of them, the latest consecutive ones with strong evidence
   int healthy_ticks_ = 0;
 };
 
