@@ -116,7 +116,9 @@ QueryClient admin_client(const std::string& url, const std::string& service = "a
   o.region = kRegion;
   o.service = service;
   o.version = version;
-  o.timeout = 5000ms;
+  // moto loads a service's backend on its first request, which takes seconds on a busy machine;
+  // one attempt (a retried create would find its own group), with room for that.
+  o.timeout = 30000ms;
   o.retry.attempts = 1;
   return QueryClient(o, [] {
     return CredentialsResult{Credentials{"AKIDADMIN", "adminsecret", "", std::nullopt, "test admin"}, "", false};
