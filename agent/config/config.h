@@ -34,7 +34,8 @@ struct CapacitySpec {
   /// learning starts (agent/decide/utilisation.h).
   double target_utilization = 0.7;
   /// `target_utilization: auto` (the default): learn from observed load and p99 latency against
-  /// slo.latency how hot the target may run, up to `max_utilization`. A number pins it.
+  /// slo.latency how hot the target may run, up to `max_utilization` (needs the latency and
+  /// ready_replicas signals; without them it stays at target_utilization). A number pins it.
   bool learn_utilization = true;
   double max_utilization = 0.9;
 };
