@@ -64,25 +64,22 @@ UtilisationLearner::Learned UtilisationLearner::own(std::size_t band) const {
   const auto start_bin = static_cast<std::size_t>(std::floor(start_ / kBinWidth + 1e-9));
   double ticks = base.count;
   // Slow at or below the start: the start was too high for this service.
-  for (std::size_t i = floor_bin; i < std::min(start_bin, kBins); ++i) {
-    ticks += bins[i].count;
-    if (slow(bins[i])) return {std::max(kFloor, static_cast<double>(i) * kBinWidth), band, ticks, true};
+  for (std::size_t i = floor_bin; i <= start_bin && i < kBins; ++i) {
+    ticks += i < start_bin ? bins[i].count : 0.0;  // the start bin is counted below
+    if (slow(bins[i])) return {std::max(kFloor, static_cast<double>(i) * kBinWidth), band, ticks + bins[i].count, true};
   }
   // Upwards from the start, as far as every bin is well observed and fine.
   double value = start_;
-  bool moved = false;
-  for (std::size_t i = start_bin; i < kBins; ++i) {
+  bool evidence = false;  // a fine bin from the start up: this band's own value, even if it is the start
+  for (std::size_t i = start_bin; i < kBins && !(evidence && value >= max_); ++i) {
     const Bin& b = bins[i];
     if (b.count < kMinSamples) break;
     ticks += b.count;
-    if (i == start_bin && slow(b)) return {std::max(kFloor, static_cast<double>(i) * kBinWidth), band, ticks, true};
     if (!fine(b)) break;
-    value = std::min(max_, static_cast<double>(i + 1) * kBinWidth);
-    moved = true;
-    if (value >= max_) break;
+    value = std::max(start_, std::min(max_, static_cast<double>(i + 1) * kBinWidth));
+    evidence = true;
   }
-  if (!moved) return {start_, kBands, ticks, false};
-  return {std::max(value, start_), band, ticks, false};
+  return {value, evidence ? band : kBands, ticks, false};
 }
 
 UtilisationLearner::Learned UtilisationLearner::learned(std::size_t band) const {
