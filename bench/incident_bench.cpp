@@ -48,6 +48,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_support.h"
@@ -119,6 +120,14 @@ struct TickSample {
   double p99_s = 0;
   double error_ratio = 0;
 };
+
+/// "Back to normal" from a baseline's samples: p99 within 25% of their median, the error ratio
+/// within +0.5 points of theirs.
+std::pair<double, double> normal_bounds(std::vector<double> p99, std::vector<double> err) {
+  std::sort(p99.begin(), p99.end());
+  std::sort(err.begin(), err.end());
+  return {p99.empty() ? 0 : p99[p99.size() / 2] * 1.25, err.empty() ? 0 : err[err.size() / 2] + 0.005};
+}
 
 Case run_case(const std::string& kind, int seed) {
   Case c;
@@ -243,10 +252,7 @@ Case run_case(const std::string& kind, int seed) {
       base_p99.push_back(m.p99_s);
       base_err.push_back(m.error_ratio);
     }
-  std::sort(base_p99.begin(), base_p99.end());
-  std::sort(base_err.begin(), base_err.end());
-  const double p99_ok = base_p99.empty() ? 0 : base_p99[base_p99.size() / 2] * 1.25;
-  const double err_ok = base_err.empty() ? 0 : base_err[base_err.size() / 2] + 0.005;
+  const auto [p99_ok, err_ok] = normal_bounds(std::move(base_p99), std::move(base_err));
   auto minute_recovered_after = [&](agent::TimePoint from) -> std::optional<agent::TimePoint> {
     for (const auto& m : minutes)
       if (static_cast<double>(m.unix_s) >= agent::to_unix_seconds(from) && m.p99_s <= p99_ok && m.error_ratio <= err_ok)
@@ -265,10 +271,7 @@ Case run_case(const std::string& kind, int seed) {
       tick_p99.push_back(x.p99_s);
       tick_err.push_back(x.error_ratio);
     }
-  std::sort(tick_p99.begin(), tick_p99.end());
-  std::sort(tick_err.begin(), tick_err.end());
-  const double tick_p99_ok = tick_p99.empty() ? 0 : tick_p99[tick_p99.size() / 2] * 1.25;
-  const double tick_err_ok = tick_err.empty() ? 0 : tick_err[tick_err.size() / 2] + 0.005;
+  const auto [tick_p99_ok, tick_err_ok] = normal_bounds(std::move(tick_p99), std::move(tick_err));
   const auto normal = [&](const TickSample& x) { return x.p99_s <= tick_p99_ok && x.error_ratio <= tick_err_ok; };
   for (const TickSample& x : ticks)
     if (in_baseline(x)) {
