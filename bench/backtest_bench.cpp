@@ -6,7 +6,10 @@
 //      SLO-violation minutes <= 25% of the HPA's; its replica-hours <= the HPA's; its
 //      replica-hours within 15% of the oracle's (the lower bound at the HPA's 70% utilisation;
 //      opspilot learns its own from latency). Then the trade-off: the same replay, opspilot alone,
-//      at other forecast quantiles, with the utilisation learned or pinned at 70%.
+//      at other forecast quantiles, with the utilisation learned or pinned at 70%. Then the bound
+//      with a perfect forecast of the trend: the trend oracle (examples/backtest/baselines.h)
+//      swept over its noise headroom and utilisation, its Pareto points and the replica-hours
+//      it needs to stay within 25% of the HPA's SLO-violation minutes.
 //   2. BM_BacktestWeek: the first week (10,080 minutes) backtested — all three runs, as the
 //      command does — timed by wall clock, median of 3 repetitions; target < 10 s.
 // The full replay runs once, after the benchmarks, in main().
@@ -21,8 +24,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/config/loader.h"
+#include "agent/format.h"
 #include "bench/bench_support.h"
 #include "examples/backtest/backtest.h"
 #include "tests/test_support.h"
@@ -197,6 +202,52 @@ void print_tradeoff(const backtest::BacktestResult& base) {
   }
 }
 
+/// The frontier with a perfect forecast of the trend: the trend oracle (baselines.h) knows the
+/// trace's centred median and its local noise scale ahead of time, not each minute's value, and
+/// sizes for trend + k × noise. Swept over k and the utilisation, its Pareto points bound what any
+/// planner that sizes with headroom can reach here; the line after them says whether that bound
+/// reaches both of the HPA targets at once.
+void print_trend_bound(const backtest::BacktestResult& base) {
+  struct Point {
+    double utilisation, k;
+    backtest::RunResult run;
+  };
+  std::vector<Point> points;
+  for (double u : {0.75, 0.8, 0.85, 0.9, 0.95})
+    for (double k : {2.0, 2.5, 3.0, 3.5, 4.0}) {
+      std::string err;
+      auto r = backtest::run_trend_oracle(setup().options, u, k, &err);
+      if (!r) {
+        std::printf("trend oracle: not measured (%s)\n", err.c_str());
+        return;
+      }
+      points.push_back({u, k, std::move(*r)});
+    }
+  std::sort(points.begin(), points.end(),
+            [](const Point& a, const Point& b) { return a.run.replica_hours < b.run.replica_hours; });
+  const double hpa_slo = std::max(1.0, base.hpa.slo_violation_minutes);
+  std::printf("\nthe bound with a perfect forecast of the trend (trend oracle: centred 15-minute median + k x the\n"
+              "centred 61-minute mean absolute deviation, known ahead; swept over k and the utilisation; Pareto points):\n");
+  std::printf("%-34s %10s %8s %14s %10s\n", "trend oracle", "SLO min", "vs HPA", "replica-hours", "vs HPA");
+  double best = 1e300;
+  const Point* cheapest = nullptr;
+  for (const Point& p : points) {
+    if (p.run.slo_violation_minutes >= best) continue;  // dominated: more replica-hours, no fewer violations
+    best = p.run.slo_violation_minutes;
+    const std::string name = "k " + agent::fmt("%.1f", p.k) + " at " + agent::fmt("%.0f%%", p.utilisation * 100);
+    std::printf("%-34s %10.0f %7.1f%% %14.1f %+9.1f%%\n", name.c_str(), p.run.slo_violation_minutes,
+                100 * p.run.slo_violation_minutes / hpa_slo, p.run.replica_hours,
+                100 * (p.run.replica_hours / base.hpa.replica_hours - 1));
+    if (!cheapest && p.run.slo_violation_minutes <= 0.25 * hpa_slo) cheapest = &p;
+  }
+  if (cheapest)
+    std::printf("REFERENCE nasa_trend_oracle_replica_hours_at_25pct_of_hpa_slo_minutes: %.1f (%+.1f%% vs the HPA's %.1f)\n",
+                cheapest->run.replica_hours, 100 * (cheapest->run.replica_hours / base.hpa.replica_hours - 1),
+                base.hpa.replica_hours);
+  else
+    std::printf("REFERENCE nasa_trend_oracle_replica_hours_at_25pct_of_hpa_slo_minutes: no swept point reaches 25%%\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,6 +259,7 @@ int main(int argc, char** argv) {
   if (nasa) {
     print_nasa(*nasa);
     print_tradeoff(*nasa);
+    print_trend_bound(*nasa);
   } else {
     std::printf("TARGET nasa_slo_violation_minutes_vs_hpa: not measured (%s)\n", err.c_str());
   }

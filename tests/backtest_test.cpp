@@ -158,6 +158,51 @@ TEST(Oracle, DesiredCoversThePeakOverTheLeadTime) {
   EXPECT_EQ(offset.desired(100), 8);
 }
 
+namespace {
+
+TrendOracleSpec trend_spec(double k) {
+  TrendOracleSpec s;
+  s.per_replica = 50;
+  s.target_utilization = 0.5;  // 25 req/s per replica
+  s.noise_k = k;
+  s.lead_s = 135;
+  s.trend_half_window = 2;   // median of 5 steps
+  s.noise_half_window = 3;   // mean absolute deviation over 7 steps
+  s.min_replicas = 2;
+  s.max_replicas = 40;
+  return s;
+}
+
+}  // namespace
+
+TEST(TrendOracle, AFlatTraceHasNoNoiseAndIsSizedLikeTheOracle) {
+  const std::vector<double> flat(30, 100);
+  const TrendOracle t(trend_spec(3), flat, 60);
+  EXPECT_EQ(t.desired(600), 4);  // 100 / 25, no headroom: the deviation from the trend is 0
+}
+
+TEST(TrendOracle, AOneMinuteSpikeIsNoiseNotTrendAndWidensTheHeadroomAroundIt) {
+  std::vector<double> load(30, 100);
+  load[15] = 400;
+  const TrendOracle none(trend_spec(0), load, 60);
+  // The median ignores the spike: k = 0 sizes for the trend alone, even over the spike's minute.
+  EXPECT_EQ(none.desired(14 * 60), 4);
+  // With k = 1, the spike's deviation (300 over 7 steps ≈ 42.9) is headroom within 3 steps of
+  // it: 142.9 / 25 → 6; far from it, none.
+  const TrendOracle one(trend_spec(1), load, 60);
+  EXPECT_EQ(one.desired(14 * 60), 6);
+  EXPECT_EQ(one.desired(2 * 60), 4);
+}
+
+TEST(TrendOracle, AStepInTheTrendIsProvisionedAheadByTheLead) {
+  std::vector<double> load(40, 100);
+  for (std::size_t i = 20; i < load.size(); ++i) load[i] = 300;
+  const TrendOracle t(trend_spec(0), load, 60);
+  EXPECT_EQ(t.desired(10 * 60), 4);
+  // The median of 5 switches at step 20 itself; [18·60, 18·60 + 135] reaches into it.
+  EXPECT_EQ(t.desired(18 * 60), 12);
+}
+
 // ---------------------------------------------------------------------------------------------
 // read_trace
 
@@ -469,6 +514,24 @@ TEST(RunBacktest, SetUpErrorsAreValues) {
   o.trace.rps.clear();
   EXPECT_FALSE(run_backtest(o, &err));
   EXPECT_NE(err.find("empty"), std::string::npos) << err;
+}
+
+TEST(RunTrendOracle, ReplaysTheTraceAndReportsTheSameMeasures) {
+  TempDir dir;
+  BacktestOptions o = ramp_options(dir.file("journal"));
+  std::string err;
+  const auto tight = run_trend_oracle(o, 0.7, 0, &err);
+  ASSERT_TRUE(tight) << err;
+  const auto wide = run_trend_oracle(o, 0.7, 4, &err);
+  ASSERT_TRUE(wide) << err;
+  EXPECT_EQ(tight->name, "trend oracle");
+  EXPECT_EQ(tight->minutes.size(), o.trace.rps.size());
+  EXPECT_GT(tight->replica_hours, 0);
+  // More headroom never costs fewer replica-hours.
+  EXPECT_GE(wide->replica_hours, tight->replica_hours);
+  o.target = "checkout";
+  EXPECT_FALSE(run_trend_oracle(o, 0.7, 3, &err));
+  EXPECT_NE(err.find("\"checkout\""), std::string::npos) << err;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -198,21 +198,42 @@ sandbox::ServiceSpec service_for_target(const agent::TargetSpec& t) {
   return s;
 }
 
-std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string* error) {
-  const agent::TargetSpec* spec = nullptr;
+namespace {
+/// The target a backtest replays: the named one, else the first. nullptr and *error otherwise.
+const agent::TargetSpec* replayed_target(const BacktestOptions& o, std::string* error) {
   for (const auto& t : o.config.targets)
     if (o.target.empty() || t.name == o.target) {
-      spec = &t;
-      break;
+      if (o.trace.rps.empty()) {
+        if (error) *error = "the trace is empty";
+        return nullptr;
+      }
+      return &t;
     }
-  if (!spec) {
-    if (error) *error = o.target.empty() ? "the config has no target" : "the config has no target named \"" + o.target + "\"";
-    return std::nullopt;
-  }
-  if (o.trace.rps.empty()) {
-    if (error) *error = "the trace is empty";
-    return std::nullopt;
-  }
+  if (error) *error = o.target.empty() ? "the config has no target" : "the config has no target named \"" + o.target + "\"";
+  return nullptr;
+}
+}  // namespace
+
+std::optional<RunResult> run_trend_oracle(const BacktestOptions& o, double utilisation, double noise_k,
+                                          std::string* error) {
+  const agent::TargetSpec* spec = replayed_target(o, error);
+  if (!spec) return std::nullopt;
+  const double sync_s = agent::to_seconds(o.config.interval);
+  TrendOracleSpec ts;
+  ts.per_replica = o.service.per_replica;
+  ts.target_utilization = utilisation;
+  ts.noise_k = noise_k;
+  ts.lead_s = o.service.readiness_delay_s + sync_s;
+  ts.min_replicas = spec->limits.min_replicas;
+  ts.max_replicas = spec->limits.max_replicas;
+  const TrendOracle oracle(ts, o.trace.rps, o.trace.step_s);
+  return run_controller(o, "trend oracle", sync_s,
+                        [&](double now, const sandbox::ServiceStatus&) { return oracle.desired(now); });
+}
+
+std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string* error) {
+  const agent::TargetSpec* spec = replayed_target(o, error);
+  if (!spec) return std::nullopt;
   BacktestResult res;
   const double sync_s = agent::to_seconds(o.config.interval);
   const std::size_t steps = steps_of(o);

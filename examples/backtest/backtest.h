@@ -82,6 +82,13 @@ sandbox::ServiceSpec service_for_target(const agent::TargetSpec& t);
 /// Replays the trace. nullopt and *error when the set-up is wrong (no such target, journal).
 std::optional<BacktestResult> run_backtest(const BacktestOptions& options, std::string* error);
 
+/// Replays the trace under a TrendOracle (baselines.h) sized for trend + `noise_k` × noise at
+/// `utilisation`, with the target's limits and the service model's readiness: the bound on what
+/// sizing with headroom can reach on the trace, traced by varying the two. nullopt and *error
+/// when the set-up is wrong.
+std::optional<RunResult> run_trend_oracle(const BacktestOptions& options, double utilisation, double noise_k,
+                                          std::string* error);
+
 /// The summary table (Markdown) and the chart page (self-contained HTML with an SVG chart).
 std::string summary_markdown(const BacktestOptions& options, const BacktestResult& r);
 std::string chart_html(const BacktestOptions& options, const BacktestResult& r);

@@ -10,7 +10,14 @@
 //    utilisation at or under the target for the whole time until a replica asked for at the next
 //    sync could be ready. No planner that honours the same target utilisation can use fewer
 //    replica-hours without running hotter, so its replica-hours are the lower bound.
+//  - TrendOracle: perfect foresight of the load's trend and of how noisy it is, but not of each
+//    minute's own value: it sizes for trend + k × noise, where the trend is the centred median of
+//    the trace and the noise the centred mean absolute deviation from it. A forecaster can at best
+//    know the trend; what it cannot know is the noise around it, so the SLO-minutes/replica-hours
+//    frontier this traces as k and the utilisation vary bounds what sizing with headroom can reach
+//    on the trace, however good the forecast.
 // Thread-safety: plain values; one controller per simulated service.
+#include <cstddef>
 #include <deque>
 #include <string>
 #include <vector>
@@ -70,6 +77,31 @@ class Oracle {
   std::vector<double> rps_;
   double step_s_;
   double offset_s_;
+};
+
+struct TrendOracleSpec {
+  double per_replica = 50;
+  double target_utilization = 0.7;
+  double noise_k = 3;              // headroom in units of the local noise
+  double lead_s = 135;
+  std::size_t trend_half_window = 7;   // steps each side of the centred median
+  std::size_t noise_half_window = 30;  // steps each side of the centred mean absolute deviation
+  int min_replicas = 1;
+  int max_replicas = 10;
+};
+
+class TrendOracle {
+ public:
+  /// `rps[k]` is the load during [k·step_s, (k+1)·step_s).
+  TrendOracle(const TrendOracleSpec& spec, const std::vector<double>& rps, double step_s);
+  /// The replicas to ask for at `now_s`: the need of the largest trend + k × noise until a
+  /// replica asked for at the next sync could be ready.
+  int desired(double now_s) const;
+
+ private:
+  TrendOracleSpec spec_;
+  std::vector<double> sized_;  // trend + k × noise, per step
+  double step_s_;
 };
 
 }  // namespace opspilot::backtest
