@@ -97,8 +97,8 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
                          .Register(*r)),
       forecast_below_floor_(prometheus::BuildGauge()
                                 .Name("opspilot_forecast_below_floor")
-                                .Help("1 while the live forecast accuracy is below the target's floor (forecast.max_mase / "
-                                      "min_coverage), so the planner falls back to the reactive rule")
+                                .Help("1 while the forecast is below the target's floor (forecast.max_mase / min_coverage / "
+                                      "min_confidence), so the planner falls back to the reactive rule")
                                 .Register(*r)),
       incident_risk_(prometheus::BuildGauge().Name("opspilot_incident_risk").Help("Incident risk per target, 0 to 1").Register(*r)),
       detection_alarms_(prometheus::BuildGauge()

@@ -68,7 +68,7 @@ targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
     metrics: {load: sum(x), incident: max(alerts)}
-    forecast: {model: arima, step: 0s, level: 95, min_coverage: 1.5, max_mase: -1}
+    forecast: {model: arima, step: 0s, level: 95, min_coverage: 1.5, max_mase: -1, min_confidence: 2}
     slo: {objective: 100, window: 10m, latecny: 1s}
 )");
   expect_diag(r, 5, 23, DiagnosticCode::BadEnum, "targets[0].forecast.model",
@@ -81,13 +81,15 @@ targets:
               msg::out_of_range("min_coverage", "1.5", msg::number_ratio()));
   expect_diag(r, 5, 80, DiagnosticCode::OutOfRange, "targets[0].forecast.max_mase",
               msg::out_of_range("max_mase", "-1", msg::number_non_negative()));
+  expect_diag(r, 5, 100, DiagnosticCode::OutOfRange, "targets[0].forecast.min_confidence",
+              msg::out_of_range("min_confidence", "2", msg::number_ratio()));
   expect_diag(r, 6, 22, DiagnosticCode::OutOfRange, "targets[0].slo.objective",
               msg::out_of_range("objective", "100", msg::number_percent()));
   expect_diag(r, 6, 35, DiagnosticCode::OutOfRange, "targets[0].slo.window",
               msg::out_of_range("window", "10m", msg::duration_at_least("1h")));
   expect_diag(r, 6, 40, DiagnosticCode::UnknownKey, "targets[0].slo.latecny",
               msg::unknown_key("latecny", "latency"));
-  EXPECT_EQ(r.error_count(), 8u) << r.report();
+  EXPECT_EQ(r.error_count(), 9u) << r.report();
 }
 
 TEST(ConfigLoader, TargetsMustBeAListOfMaps) {

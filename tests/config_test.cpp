@@ -414,7 +414,7 @@ targets:
     scrape: http://127.0.0.1:9464/services/web/metrics
     metrics: {load: sum(x), errors: sum(e), incident: max(alerts)}
     forecast: {model: linear-trend, step: 5m, history: 14d, refit_every: 6h, level: 0.9,
-               max_mase: 1.2, min_coverage: 0.8, min_scored: 50}
+               max_mase: 1.2, min_coverage: 0.8, min_scored: 50, min_confidence: 0.25}
     slo: {objective: 99.95, window: 28d, latency: 300ms}
   - name: api
     scrape: http://127.0.0.1:9464/services/api/metrics
@@ -430,6 +430,7 @@ targets:
   EXPECT_DOUBLE_EQ(t.forecast.max_mase, 1.2);
   EXPECT_DOUBLE_EQ(t.forecast.min_coverage, 0.8);
   EXPECT_EQ(t.forecast.min_scored, 50);
+  EXPECT_DOUBLE_EQ(t.forecast.min_confidence, 0.25);
   EXPECT_DOUBLE_EQ(t.slo.objective, 99.95);
   EXPECT_EQ(t.slo.window, std::chrono::hours(28 * 24));
   EXPECT_DOUBLE_EQ(t.slo.latency_seconds, 0.3);
@@ -440,6 +441,7 @@ targets:
   EXPECT_EQ(d.forecast.step, Duration(0)) << "0 = the loop interval";
   EXPECT_EQ(d.forecast.history, std::chrono::hours(6));
   EXPECT_DOUBLE_EQ(d.forecast.max_mase, 0);
+  EXPECT_DOUBLE_EQ(d.forecast.min_confidence, 0);
   EXPECT_DOUBLE_EQ(d.slo.objective, 0);
 }
 

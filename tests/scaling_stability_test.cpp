@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -183,6 +185,7 @@ namespace {
 class HugeBandPredictor final : public agent::Predictor {
  public:
   double upper = 1e6;
+  double confidence = 0.9;
   std::string name() const override { return "huge-band"; }
   agent::Prediction forecast(const std::vector<agent::Point>& history, agent::TimePoint, agent::Duration horizon,
                              double level) const override {
@@ -194,7 +197,7 @@ class HugeBandPredictor final : public agent::Predictor {
     p.lower = 0;
     p.upper = upper;
     p.level = level;
-    p.confidence = 0.9;
+    p.confidence = confidence;
     return p;
   }
 };
@@ -275,32 +278,55 @@ TEST(HugeForecastInterval, ABandBeyondAnyReplicaCountStillScalesUpNotDown) {
   }
 }
 
-TEST(HugeForecastInterval, TheDecisionStaysWithinTheLimitsAndRecordsTheCap) {
+namespace {
+
+/// The live loop around HugeBandPredictor and ScriptedSource: one target (planner_target(), as
+/// `edit` changes it), active mode, a dry-run actuator and a journal.
+struct HugeBandLoop {
+  explicit HugeBandLoop(const std::function<void(agent::TargetSpec&)>& edit = {}) {
+    config.mode = agent::Mode::Active;
+    config.interval = 15s;
+    config.stale_after = 1min;
+    config.targets.push_back(planner_target());
+    if (edit) edit(config.targets.back());
+    agent::JournalSpec js;
+    js.path = dir.file("journal");
+    js.fsync = false;
+    journal = agent::Journal::open(agent::JournalOptions::from_spec(js, &clock), &error);
+    if (journal)
+      reconciler.emplace(config, agent::Stages{&clock, &source, &store, &predictor, &actuator, journal.get(), nullptr,
+                                               nullptr, nullptr, nullptr, nullptr});
+  }
+  /// One tick 15 s on, for a target with no cooldown and nothing in flight.
+  agent::Decision tick() {
+    agent::TargetState target(config.targets[0], config.stale_after);
+    clock.advance(15s);
+    return reconciler->tick(target);
+  }
+
   TempDir dir;
   agent::ManualClock clock;
   ScriptedSource source;
-  agent::SeriesStore store(clock);
+  agent::SeriesStore store{clock};
   HugeBandPredictor predictor;
   actuators::DryRunActuator actuator;
   agent::Config config;
-  config.mode = agent::Mode::Active;
-  config.interval = 15s;
-  config.stale_after = 1min;
-  config.targets.push_back(planner_target());
-  agent::JournalSpec js;
-  js.path = dir.file("journal");
-  js.fsync = false;
-  std::string err;
-  auto journal = agent::Journal::open(agent::JournalOptions::from_spec(js, &clock), &err);
-  ASSERT_TRUE(journal) << err;
-  agent::Reconciler reconciler(config, agent::Stages{&clock, &source, &store, &predictor, &actuator, journal.get(),
-                                                     nullptr, nullptr, nullptr, nullptr, nullptr});
+  std::string error;
+  std::unique_ptr<agent::Journal> journal;
+  std::optional<agent::Reconciler> reconciler;
+};
 
+}  // namespace
+
+TEST(HugeForecastInterval, TheDecisionStaysWithinTheLimitsAndRecordsTheCap) {
+  HugeBandLoop loop;
+  ASSERT_TRUE(loop.journal) << loop.error;
+  auto& predictor = loop.predictor;
+  auto& journal = loop.journal;
+  auto& actuator = loop.actuator;
   for (double upper : {1e6, 1e12}) {
     predictor.upper = upper;
-    agent::TargetState target(config.targets[0], config.stale_after);  // no cooldown, nothing in flight
-    clock.advance(15s);
-    const agent::Decision d = reconciler.tick(target);
+    const agent::Decision d = loop.tick();
     EXPECT_EQ(d.action, "scale") << upper << ": " << d.reason;
     EXPECT_EQ(d.state, agent::DecisionState::Applied) << upper << ": " << d.reason;
     EXPECT_EQ(d.desired_replicas, 20) << upper << ": never above max_replicas; " << d.reason;
@@ -319,4 +345,26 @@ TEST(HugeForecastInterval, TheDecisionStaysWithinTheLimitsAndRecordsTheCap) {
   }
   ASSERT_FALSE(actuator.recorded().empty());
   for (const auto& a : actuator.recorded()) EXPECT_LE(a.replicas, 20);
+}
+
+TEST(HugeForecastInterval, BelowMinConfidenceTheForecastIsNotActedOnAndTheReactiveRuleDecides) {
+  // forecast.min_confidence says "hold" for a band this wide: the planner neither sizes for its
+  // upper quantile nor scales down on it, and the reactive floor still scales up for real load.
+  HugeBandLoop loop([](agent::TargetSpec& t) { t.forecast.min_confidence = 0.3; });
+  ASSERT_TRUE(loop.journal) << loop.error;
+  loop.predictor.confidence = 0.05;
+  agent::Decision d = loop.tick();
+  EXPECT_EQ(d.action, "hold") << d.reason;  // 200 req/s on 4 replicas at 50 each: exactly right
+  EXPECT_FALSE(d.prediction.trusted);
+  EXPECT_NE(d.reason.find("confidence 0.05 is below the floor min_confidence 0.30"), std::string::npos) << d.reason;
+  loop.source.load = 400;
+  d = loop.tick();
+  EXPECT_EQ(d.action, "scale") << d.reason;
+  EXPECT_EQ(d.desired_replicas, 8) << "the reactive need of 400 req/s, not the band's; " << d.reason;
+  // At or above the floor, the same band is sized for as usual.
+  loop.predictor.confidence = 0.3;
+  loop.source.load = 200;
+  d = loop.tick();
+  EXPECT_TRUE(d.prediction.trusted);
+  EXPECT_EQ(d.desired_replicas, 20) << d.reason;
 }

@@ -67,6 +67,11 @@ struct ForecastSpec {
   double max_mase = 0;
   double min_coverage = 0;
   int min_scored = 20;
+  /// The confidence floor: a forecast whose own confidence (1 − band width ÷ (2 × mean), in
+  /// [0, 1]) is below this is recorded but not acted on, as below the accuracy floor — the policy
+  /// for a huge interval is then "hold at the reactive rule" instead of "size for its upper
+  /// quantile". 0 = size for it however wide.
+  double min_confidence = 0;
 };
 
 /// The service level objective, for the burn-rate part of incident risk (`targets[].slo`).

@@ -52,7 +52,8 @@ const Keys kTargetKeys{"name",     "kind",     "namespace", "labels",          "
                        "scrape",   "metrics",  "capacity",  "limits",          "readiness_delay",
                        "scale_down_window",    "forecast",  "slo",             "remediation"};
 const Keys kForecastKeys{"model",    "step",         "history",    "refit_every",
-                         "level",    "quantile",     "max_mase",   "min_coverage", "min_scored"};
+                         "level",    "quantile",     "max_mase",   "min_coverage", "min_scored",
+                         "min_confidence"};
 const Keys kRemediationKeys{"enabled",      "persist_ticks",      "latency_factor",  "error_ratio",
                             "dependency_error_ratio", "restarts", "restart_window",  "deploy_window",
                             "follow_up_deploy_window", "pod_outlier_factor", "saturation",
@@ -91,6 +92,7 @@ void load_forecast(Reader& r, const Entry* e, ForecastSpec& f) {
   r.read_number(m->find("max_mase"), non_negative, msg::number_non_negative(), f.max_mase);
   r.read_number(m->find("min_coverage"), ratio, msg::number_ratio(), f.min_coverage);
   r.read_int(m->find("min_scored"), 1, 1'000'000, f.min_scored);
+  r.read_number(m->find("min_confidence"), ratio, msg::number_ratio(), f.min_confidence);
 }
 
 void load_remediation(Reader& r, const Entry* e, RemediationSpec& s) {

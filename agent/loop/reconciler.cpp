@@ -214,6 +214,15 @@ Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_lo
     }
     if (!p.trusted) p.note = std::string(buf) + "; " + p.note;
   }
+  // The confidence floor: a band too wide to size for is, as the target says, held at the
+  // reactive rule rather than acted on.
+  if (p.trusted && p.enough_data && fs.min_confidence > 0 && p.confidence < fs.min_confidence) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "confidence %.2f is below the floor min_confidence %.2f (band %.1f to %.1f around %.1f)",
+                  p.confidence, fs.min_confidence, p.lower, p.upper, p.mean);
+    p.trusted = false;
+    p.note = std::string(buf) + "; " + p.note;
+  }
   return p;
 }
 
