@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,11 +25,13 @@ json get_json(const std::string& url) {
   return json::parse(r.body, nullptr, false);
 }
 
-json find_scale(const std::string& api) {
+/// A scale decision in one of `states` (by default applied or verified), or null.
+json find_scale(const std::string& api, const std::vector<std::string>& states = {"verified", "applied"}) {
   const json list = get_json(api + "/api/v1/decisions?limit=500");
   if (!list.contains("decisions")) return {};
   for (const auto& d : list["decisions"])
-    if (d["action"] == "scale" && (d["state"] == "verified" || d["state"] == "applied")) return d;
+    if (d["action"] == "scale" && std::find(states.begin(), states.end(), d["state"].get<std::string>()) != states.end())
+      return d;
   return {};
 }
 
@@ -54,9 +59,14 @@ TEST(AgentEndToEnd, ScalesTheSandboxServesItsApiAndStopsGracefully) {
   EXPECT_GT(desired, scale["current_replicas"].get<int>());
   // The sandbox really received it.
   EXPECT_TRUE(eventually(10, [&] { return sb.service("checkout")["replicas"].get<int>() >= desired; }));
-  // ... and the agent verifies it once the replicas are ready.
-  const std::string id = scale["id"];
-  EXPECT_TRUE(eventually(30, [&] { return get_json(api + "/api/v1/decisions/" + id)["state"] == "verified"; }));
+  // ... and the agent verifies it once the replicas are ready (or a larger scale-up replaces it
+  // while they start, and that one is verified).
+  std::string id = scale["id"];
+  EXPECT_TRUE(eventually(30, [&] {
+    const json verified = find_scale(api, {"verified"});
+    if (!verified.is_null()) id = verified["id"];
+    return !verified.is_null();
+  }));
 
   const json one = get_json(api + "/api/v1/decisions/" + id);
   EXPECT_EQ(one["id"], id);

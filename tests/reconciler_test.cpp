@@ -73,6 +73,80 @@ TEST_F(Fixture, CooldownDeniesASecondScaleUp) {
   EXPECT_EQ(actuator.recorded().size(), 1u);
 }
 
+namespace {
+
+/// Records scale actions; their replicas stay "starting" (verification in progress) until
+/// `ready` is set (a mock of our own interface).
+struct StartingActuator : opspilot::actuators::Actuator {
+  std::vector<opspilot::actuators::Action> applied;
+  bool ready = false;
+  std::string name() const override { return "starting"; }
+  std::vector<opspilot::actuators::ApiCall> plan(const opspilot::actuators::Action&) const override { return {}; }
+  opspilot::actuators::ApplyResult apply(const opspilot::actuators::Action& a) override {
+    applied.push_back(a);
+    opspilot::actuators::ApplyResult r;
+    r.ok = true;
+    return r;
+  }
+  opspilot::actuators::VerifyResult verify(const opspilot::actuators::Action& a) override {
+    opspilot::actuators::VerifyResult v;
+    v.state = ready ? opspilot::actuators::VerifyState::Done : opspilot::actuators::VerifyState::InProgress;
+    v.detail = std::to_string(ready ? a.replicas : 2) + " of " + std::to_string(a.replicas) + " replicas ready";
+    return v;
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothingElseDoes) {
+  config.targets[0].limits.cooldown_up = 15s;
+  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  StartingActuator starting;
+  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
+                              nullptr, nullptr, nullptr});
+  source.load = 400;  // 8 replicas' worth; 2 running
+  const Decision first = r.tick(*target);
+  ASSERT_EQ(first.state, DecisionState::Applied) << first.reason;
+  EXPECT_EQ(first.desired_replicas, 8);
+  source.replicas = 8;  // the scale is set; its pods are starting
+
+  // The same load: nothing more is needed, so the first waits for its replicas.
+  clock.advance(15s);
+  Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Held);
+  EXPECT_NE(d.reason.find("waiting for " + first.id), std::string::npos) << d.reason;
+  EXPECT_EQ(starting.applied.size(), 1u);
+
+  // The load keeps rising: a larger scale-up replaces the one still starting.
+  source.load = 700;
+  clock.advance(15s);
+  const Decision second = r.tick(*target);
+  ASSERT_EQ(second.state, DecisionState::Applied) << second.reason;
+  EXPECT_EQ(second.desired_replicas, 14);
+  ASSERT_EQ(starting.applied.size(), 2u);
+  const auto replaced = journal->get(first.id);
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->state, DecisionState::Superseded);
+  EXPECT_NE(replaced->outcome.find("superseded by " + second.id + " (scale to 14)"), std::string::npos)
+      << replaced->outcome;
+  source.replicas = 14;
+
+  // Less load while the second is starting: never a scale-down before it is verified.
+  source.load = 100;
+  clock.advance(15s);
+  d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Held);
+  EXPECT_NE(d.reason.find("waiting for " + second.id), std::string::npos) << d.reason;
+  EXPECT_EQ(starting.applied.size(), 2u);
+
+  // Once ready, it is verified, and nothing is left in flight.
+  starting.ready = true;
+  clock.advance(15s);
+  r.tick(*target);
+  EXPECT_EQ(journal->get(second.id)->state, DecisionState::Verified);
+  EXPECT_EQ(journal->get(first.id)->state, DecisionState::Superseded);
+}
+
 TEST_F(Fixture, DryRunPlansWithoutActing) {
   config.mode = Mode::DryRun;
   auto r = reconciler();

@@ -27,7 +27,7 @@ enum class DecisionState {
   Applied,    // actuator accepted; awaiting verification
   Verified,
   Failed,
-  Superseded,  // approved, but re-decided at execution: the world had changed
+  Superseded,  // approved but re-decided at execution, or a scale replaced by a larger one mid-flight
 };
 const char* to_string(DecisionState s);
 DecisionState decision_state_from_string(const std::string& s);

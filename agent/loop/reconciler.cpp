@@ -29,6 +29,24 @@ bool is_remediation(const Decision& d) {
 
 namespace {
 
+/// Why nothing is done while `f` is in flight.
+std::string waiting_reason(const Decision& f) {
+  return "hold: waiting for " + f.id + " (" + f.action +
+         (f.action == "scale" ? " to " + std::to_string(f.desired_replicas)
+                              : " of " + f.target + (f.params.count("pod") ? " pod " + f.params.at("pod") : "")) +
+         ") to be verified" +
+         (f.remediation.rolled_out ? "; rolled out, judging the recovery of " + f.remediation.signal : "");
+}
+
+/// A scale (not a remediation) is in flight: only a larger scale-up may replace it.
+bool scale_in_flight(const TargetState& ts) {
+  return ts.in_flight && ts.in_flight->action == "scale" && !is_remediation(*ts.in_flight);
+}
+
+}  // namespace
+
+namespace {
+
 double value_or_nan(const Observation& o, const std::string& role) {
   const SignalValue* s = o.get(role);
   return (s && s->ok()) ? s->value : std::nan("");
@@ -90,14 +108,10 @@ Decision Reconciler::tick(TargetState& ts) {
       d.reason = "hold: standby — another replica holds the leader lease; this one observes and predicts "
                  "but does not act";
       record(ts, d, false);
-    } else if (ts.in_flight) {
+    } else if (ts.in_flight && !(scale_in_flight(ts) && current >= 0 && !rem.acts() &&
+                                 rem.action != RemedyAction::Escalate)) {
       d.state = DecisionState::Held;
-      const Decision& f = *ts.in_flight;
-      d.reason = "hold: waiting for " + f.id + " (" + f.action +
-                 (f.action == "scale" ? " to " + std::to_string(f.desired_replicas)
-                                      : " of " + f.target + (f.params.count("pod") ? " pod " + f.params.at("pod") : "")) +
-                 ") to be verified" +
-                 (f.remediation.rolled_out ? "; rolled out, judging the recovery of " + f.remediation.signal : "");
+      d.reason = waiting_reason(*ts.in_flight);
       record(ts, d, false);
     } else if (ts.pending) {
       resolve_pending(ts, d, obs, now, rem);
@@ -245,6 +259,14 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   }
   PlanInput in{&ts.spec, &obs, &d.prediction, d.current_replicas, now};
   const PlanOutput out = ts.planner->plan(in);
+  // While a scale's replicas are still starting, only a larger scale-up replaces it (a load that
+  // keeps rising is not made to wait for them); anything else waits for its verification.
+  if (ts.in_flight && !(out.action == "scale" && out.desired_replicas > std::max(d.current_replicas, ts.in_flight->desired_replicas))) {
+    d.state = DecisionState::Held;
+    d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + out.reason + ")";
+    record(ts, d, false);
+    return;
+  }
   d.action = out.action;
   d.desired_replicas = out.desired_replicas;
   d.reason = out.reason;
@@ -273,6 +295,15 @@ void Reconciler::gate(TargetState& ts, Decision& d, const Observation& obs, Time
     return;
   }
   if (d.action == "scale") d.desired_replicas = d.policy.replicas;
+  if (ts.in_flight && (d.policy.verdict == policies::Verdict::NeedsApproval ||
+                       d.desired_replicas <= ts.in_flight->desired_replicas)) {
+    // A larger scale-up that needs a human, or that the policies cut back to what is already
+    // starting, waits until the action in flight is verified and is then proposed afresh.
+    d.state = DecisionState::Held;
+    d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + d.reason + (d.policy.verdict == policies::Verdict::NeedsApproval ? "; it needs approval" : "; the policies allow no more") + ")";
+    record(ts, d, false);
+    return;
+  }
   if (d.policy.verdict == policies::Verdict::NeedsApproval) {
     request_approval(ts, d, now);
     return;
@@ -306,6 +337,16 @@ void Reconciler::act(TargetState& ts, Decision& d, TimePoint now) {
   if (res.ok) {
     d.state = DecisionState::Applied;
     d.outcome = res.already_applied ? "already applied (idempotent replay)" : "applied; awaiting verification";
+    if (ts.in_flight) {
+      // The scale whose replicas were still starting is replaced by this larger one.
+      Decision& f = *ts.in_flight;
+      f.state = DecisionState::Superseded;
+      f.outcome = "superseded by " + d.id + " (scale to " + std::to_string(d.desired_replicas) +
+                  ") before its replicas were verified ready";
+      f.updated = now;
+      record(ts, f, true);
+      if (s_.metrics) s_.metrics->in_flight_actions.Decrement();
+    }
     ts.in_flight = d;
     ts.known_replicas = d.desired_replicas;
     remember_action(ts, d, now);
