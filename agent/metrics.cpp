@@ -100,6 +100,11 @@ AgentMetrics::AgentMetrics(std::shared_ptr<prometheus::Registry> r)
                                 .Help("1 while the forecast is below the target's floor (forecast.max_mase / min_coverage / "
                                       "min_confidence), so the planner falls back to the reactive rule")
                                 .Register(*r)),
+      readiness_(prometheus::BuildGauge()
+                     .Name("opspilot_readiness_seconds")
+                     .Help("90th percentile of the time the target's recent scale-ups took from applied to verified "
+                           "ready (at the tick's resolution); 0 until 3 were measured")
+                     .Register(*r)),
       incident_risk_(prometheus::BuildGauge().Name("opspilot_incident_risk").Help("Incident risk per target, 0 to 1").Register(*r)),
       detection_alarms_(prometheus::BuildGauge()
                             .Name("opspilot_detection_alarms")
@@ -134,6 +139,7 @@ AgentMetrics::TargetHandles& AgentMetrics::target(const std::string& name) {
       &last_tick_.Add({{"target", name}}),
       &forecast_mase_.Add({{"target", name}}),
       &forecast_below_floor_.Add({{"target", name}}),
+      &readiness_.Add({{"target", name}}),
       &incident_risk_.Add({{"target", name}}),
       &detection_alarms_.Add({{"target", name}, {"result", "all"}}),
       &detection_alarms_.Add({{"target", name}, {"result", "true"}}),

@@ -33,6 +33,7 @@ class AgentMetrics {
     prometheus::Gauge* last_tick_timestamp;
     prometheus::Gauge* forecast_mase;
     prometheus::Gauge* forecast_below_floor;
+    prometheus::Gauge* readiness_seconds;
     prometheus::Gauge* incident_risk;
     prometheus::Gauge* detection_alarms;
     prometheus::Gauge* detection_true_alarms;
@@ -96,6 +97,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>& last_tick_;
   prometheus::Family<prometheus::Gauge>& forecast_mase_;
   prometheus::Family<prometheus::Gauge>& forecast_below_floor_;
+  prometheus::Family<prometheus::Gauge>& readiness_;
   prometheus::Family<prometheus::Gauge>& incident_risk_;
   prometheus::Family<prometheus::Gauge>& detection_alarms_;
   prometheus::Family<prometheus::Gauge>& detection_incidents_;

@@ -147,6 +147,54 @@ TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothing
   EXPECT_EQ(journal->get(first.id)->state, DecisionState::Superseded);
 }
 
+TEST(ReadinessMeter, NinetiethPercentileOfTheLastTwentyOnceThreeAreMeasured) {
+  ReadinessMeter m;
+  m.add(2min);
+  m.add(3min);
+  EXPECT_FALSE(m.p90()) << "two scale-ups are not a measurement";
+  m.add(150s);
+  EXPECT_EQ(m.p90(), Duration(3min));  // nearest rank: ceil(0.9 × 3) = the 3rd of 2m, 2m30s, 3m
+  for (int i = 0; i < 20; ++i) m.add(1min);
+  EXPECT_EQ(m.size(), ReadinessMeter::kKeep);
+  EXPECT_EQ(m.p90(), Duration(1min)) << "the older, slower ones have aged out";
+  m.add(-1s);
+  EXPECT_EQ(m.size(), ReadinessMeter::kKeep) << "a negative time is not a sample";
+}
+
+TEST_F(Fixture, ScaleUpsSlowerThanTheConfiguredReadinessLengthenTheForecastHorizon) {
+  config.targets[0].limits.cooldown_up = 15s;
+  config.targets[0].readiness_delay = 2min;
+  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  StartingActuator starting;
+  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
+                              nullptr, nullptr, nullptr});
+  // Three scale-ups whose replicas take 4 minutes to be ready.
+  for (double load : {400.0, 600.0, 800.0}) {
+    source.load = load;
+    clock.advance(15s);
+    const Decision d = r.tick(*target);
+    ASSERT_EQ(d.state, DecisionState::Applied) << d.reason;
+    EXPECT_EQ(d.prediction.horizon_seconds, 135) << "2m + one interval until measured";
+    source.replicas = d.desired_replicas;
+    starting.ready = false;
+    for (int i = 0; i < 15; ++i) {
+      clock.advance(15s);
+      r.tick(*target);
+    }
+    starting.ready = true;
+    clock.advance(15s);
+    r.tick(*target);  // verified 4 minutes after it was applied
+    ASSERT_EQ(journal->get(d.id)->state, DecisionState::Verified);
+  }
+  clock.advance(15s);
+  const Decision next = r.tick(*target);
+  EXPECT_EQ(next.prediction.horizon_seconds, 255) << "the measured 4m + one interval";
+  EXPECT_NE(next.prediction.note.find("horizon from the measured readiness: p90 4m over the last 3 scale-ups "
+                                      "(readiness_delay 2m)"),
+            std::string::npos)
+      << next.prediction.note;
+}
+
 TEST_F(Fixture, DryRunPlansWithoutActing) {
   config.mode = Mode::DryRun;
   auto r = reconciler();

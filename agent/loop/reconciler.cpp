@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "agent/config/duration.h"
+
 namespace opspilot::agent {
 namespace {
 
@@ -147,6 +149,7 @@ Decision Reconciler::tick(TargetState& ts) {
       if (std::isfinite(ts.scorer.mase())) h.forecast_mase->Set(ts.scorer.mase());
     }
     h.forecast_below_floor->Set(d.prediction.trusted ? 0 : 1);
+    h.readiness_seconds->Set(to_seconds(ts.readiness.p90().value_or(Duration(0))));
     h.incident_risk->Set(d.incident.risk);
     const DetectionScorer& ds = ts.incidents->scorer();
     h.detection_alarms->Set(static_cast<double>(ds.alarms()));
@@ -191,8 +194,12 @@ Observation Reconciler::observe(TargetState& ts, TimePoint now) {
   return obs;
 }
 
+Duration Reconciler::horizon(const TargetState& ts) const {
+  return std::max(ts.spec.readiness_delay, ts.readiness.p90().value_or(Duration(0))) + config_.interval;
+}
+
 Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_load) {
-  const Duration h = horizon(ts.spec);
+  const Duration h = horizon(ts);
   const std::string id = series_id(ts.spec, "load");
   const ForecastSpec& fs = ts.spec.forecast;
   Prediction p;
@@ -213,6 +220,10 @@ Prediction Reconciler::predict(TargetState& ts, TimePoint now, double current_lo
     p = s_.predictor->forecast(points, now, h, fs.level);
     if (!why.empty()) p.note = "seasonal models: " + why + "; " + p.note;
   }
+  if (const auto measured = ts.readiness.p90(); measured && *measured > ts.spec.readiness_delay)
+    p.note = "horizon from the measured readiness: p90 " + format_duration(*measured) + " over the last " +
+             std::to_string(ts.readiness.size()) + " scale-ups (readiness_delay " +
+             format_duration(ts.spec.readiness_delay) + "); " + p.note;
   ts.scorer.remember(now + h, p, current_load);
   p.accuracy = ts.scorer.accuracy();
   // The accuracy floor: below it, the forecast is recorded but not acted on.
@@ -434,6 +445,8 @@ void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
     f.state = DecisionState::Verified;
     f.outcome = "verified: " + v.detail;
     settled = true;
+    // A scale-up's new replicas are serving: how long that took feeds the prediction horizon.
+    if (f.action == "scale" && f.desired_replicas > f.current_replicas) ts.readiness.add(now - f.created);
   } else if (v.state == actuators::VerifyState::Failed) {
     f.state = DecisionState::Failed;
     f.outcome = "verification failed: " + v.detail;

@@ -59,8 +59,10 @@ class Reconciler {
   /// Called with every decision that was journaled (for live terminal output).
   void on_decision(std::function<void(const Decision&)> cb) { on_decision_ = std::move(cb); }
 
-  /// The prediction horizon: the time a new replica needs to become ready plus one interval.
-  Duration horizon(const TargetSpec& t) const { return t.readiness_delay + config_.interval; }
+  /// The prediction horizon: the time a new replica needs to become ready — the configured
+  /// readiness_delay, or the measured 90th percentile of recent scale-ups when longer — plus one
+  /// interval.
+  Duration horizon(const TargetState& ts) const;
 
  private:
   void verify_in_flight(TargetState& ts, TimePoint now);

@@ -20,6 +20,22 @@
 
 namespace opspilot::agent {
 
+/// How long the target's scale-ups took from applied to verified ready, measured at the tick's
+/// resolution (an upper bound by less than one interval): the last kKeep of them. The prediction
+/// horizon covers their 90th percentile when that is longer than the configured readiness_delay.
+class ReadinessMeter {
+ public:
+  static constexpr std::size_t kKeep = 20;
+  static constexpr std::size_t kMinSamples = 3;
+  void add(Duration took);
+  /// The 90th percentile (nearest rank) of the kept samples; nullopt below kMinSamples.
+  std::optional<Duration> p90() const;
+  std::size_t size() const { return samples_.size(); }
+
+ private:
+  std::deque<Duration> samples_;
+};
+
 struct TargetState {
   TargetState(TargetSpec s, Duration stale_after);
 
@@ -30,6 +46,7 @@ struct TargetState {
   std::unique_ptr<RemediationPlanner> remediation;
   policies::Guardrails guardrails;
   ForecastScorer scorer;
+  ReadinessMeter readiness;
   std::unique_ptr<SeasonalPredictor> seasonal;  // forecast.model auto; created on first tick
   std::unique_ptr<IncidentMonitor> incidents;   // created on first tick
   std::optional<TimePoint> last_scale_up;
