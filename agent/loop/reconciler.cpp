@@ -45,10 +45,6 @@ bool scale_in_flight(const TargetState& ts) {
   return ts.in_flight && ts.in_flight->action == "scale" && !is_remediation(*ts.in_flight);
 }
 
-}  // namespace
-
-namespace {
-
 double value_or_nan(const Observation& o, const std::string& role) {
   const SignalValue* s = o.get(role);
   return (s && s->ok()) ? s->value : std::nan("");
@@ -272,7 +268,9 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   const PlanOutput out = ts.planner->plan(in);
   // While a scale's replicas are still starting, only a larger scale-up replaces it (a load that
   // keeps rising is not made to wait for them); anything else waits for its verification.
-  if (ts.in_flight && !(out.action == "scale" && out.desired_replicas > std::max(d.current_replicas, ts.in_flight->desired_replicas))) {
+  const bool grows = out.action == "scale" &&
+                     out.desired_replicas > std::max(d.current_replicas, ts.in_flight ? ts.in_flight->desired_replicas : 0);
+  if (ts.in_flight && !grows) {
     d.state = DecisionState::Held;
     d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + out.reason + ")";
     record(ts, d, false);
@@ -311,7 +309,9 @@ void Reconciler::gate(TargetState& ts, Decision& d, const Observation& obs, Time
     // A larger scale-up that needs a human, or that the policies cut back to what is already
     // starting, waits until the action in flight is verified and is then proposed afresh.
     d.state = DecisionState::Held;
-    d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + d.reason + (d.policy.verdict == policies::Verdict::NeedsApproval ? "; it needs approval" : "; the policies allow no more") + ")";
+    const bool asks = d.policy.verdict == policies::Verdict::NeedsApproval;
+    d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + d.reason +
+               (asks ? "; it needs approval" : "; the policies allow no more") + ")";
     record(ts, d, false);
     return;
   }
