@@ -162,14 +162,11 @@ namespace {
 
 TrendOracleSpec trend_spec(double k) {
   TrendOracleSpec s;
-  s.per_replica = 50;
-  s.target_utilization = 0.5;  // 25 req/s per replica
+  s.sizing = oracle_spec(135);  // 25 req/s per replica, 2 to 10 replicas
+  s.sizing.max_replicas = 40;
   s.noise_k = k;
-  s.lead_s = 135;
   s.trend_half_window = 2;   // median of 5 steps
   s.noise_half_window = 3;   // mean absolute deviation over 7 steps
-  s.min_replicas = 2;
-  s.max_replicas = 40;
   return s;
 }
 

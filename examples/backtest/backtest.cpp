@@ -212,6 +212,18 @@ const agent::TargetSpec* replayed_target(const BacktestOptions& o, std::string* 
   if (error) *error = o.target.empty() ? "the config has no target" : "the config has no target named \"" + o.target + "\"";
   return nullptr;
 }
+
+/// The oracle's sizing for the replayed target: the model's per-replica capacity at
+/// `utilisation`, provisioning one readiness delay and one sync ahead, within the target's limits.
+OracleSpec oracle_spec(const BacktestOptions& o, const agent::TargetSpec& t, double sync_s, double utilisation) {
+  OracleSpec os;
+  os.per_replica = o.service.per_replica;
+  os.target_utilization = utilisation;
+  os.lead_s = o.service.readiness_delay_s + sync_s;
+  os.min_replicas = t.limits.min_replicas;
+  os.max_replicas = t.limits.max_replicas;
+  return os;
+}
 }  // namespace
 
 std::optional<RunResult> run_trend_oracle(const BacktestOptions& o, double utilisation, double noise_k,
@@ -220,12 +232,8 @@ std::optional<RunResult> run_trend_oracle(const BacktestOptions& o, double utili
   if (!spec) return std::nullopt;
   const double sync_s = agent::to_seconds(o.config.interval);
   TrendOracleSpec ts;
-  ts.per_replica = o.service.per_replica;
-  ts.target_utilization = utilisation;
+  ts.sizing = oracle_spec(o, *spec, sync_s, utilisation);
   ts.noise_k = noise_k;
-  ts.lead_s = o.service.readiness_delay_s + sync_s;
-  ts.min_replicas = spec->limits.min_replicas;
-  ts.max_replicas = spec->limits.max_replicas;
   const TrendOracle oracle(ts, o.trace.rps, o.trace.step_s);
   return run_controller(o, "trend oracle", sync_s,
                         [&](double now, const sandbox::ServiceStatus&) { return oracle.desired(now); });
@@ -298,13 +306,7 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
     });
   }
   if (o.run_oracle) {
-    OracleSpec os;
-    os.per_replica = o.service.per_replica;
-    os.target_utilization = spec->capacity.target_utilization;
-    os.lead_s = o.service.readiness_delay_s + sync_s;
-    os.min_replicas = spec->limits.min_replicas;
-    os.max_replicas = spec->limits.max_replicas;
-    Oracle oracle(os, o.trace.rps, o.trace.step_s);
+    Oracle oracle(oracle_spec(o, *spec, sync_s, spec->capacity.target_utilization), o.trace.rps, o.trace.step_s);
     res.oracle = run_controller(o, "oracle", sync_s,
                                 [&](double now, const sandbox::ServiceStatus&) { return oracle.desired(now); });
   }

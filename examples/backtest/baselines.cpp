@@ -60,26 +60,20 @@ int Oracle::need(double rps) const {
   return std::clamp(n, spec_.min_replicas, spec_.max_replicas);
 }
 
-namespace {
-/// The largest of `v` over the steps that overlap [from_s, to_s).
-double peak_over(const std::vector<double>& v, double step_s, double from_s, double to_s) {
-  double peak = 0;
-  const auto first = static_cast<long long>(std::floor(std::max(0.0, from_s / step_s)));
-  const auto last = static_cast<long long>(std::ceil(to_s / step_s));
-  for (long long k = first; k < last && k < static_cast<long long>(v.size()); ++k)
-    if (k >= 0) peak = std::max(peak, v[static_cast<std::size_t>(k)]);
-  return peak;
-}
-}  // namespace
-
 int Oracle::desired(double now_s) const {
-  return need(peak_over(rps_, step_s_, now_s - offset_s_, now_s + spec_.lead_s - offset_s_));
+  const double from = (now_s - offset_s_) / step_s_;
+  const double to = (now_s + spec_.lead_s - offset_s_) / step_s_;
+  double peak = 0;
+  const auto first = static_cast<long long>(std::floor(std::max(0.0, from)));
+  const auto last = static_cast<long long>(std::ceil(to));
+  for (long long k = first; k < last && k < static_cast<long long>(rps_.size()); ++k)
+    if (k >= 0) peak = std::max(peak, rps_[static_cast<std::size_t>(k)]);
+  return need(peak);
 }
 
-TrendOracle::TrendOracle(const TrendOracleSpec& spec, const std::vector<double>& rps, double step_s)
-    : spec_(spec), sized_(rps.size()), step_s_(step_s) {
+std::vector<double> TrendOracle::sized(const TrendOracleSpec& spec, const std::vector<double>& rps) {
   const std::size_t n = rps.size();
-  std::vector<double> trend(n), window;
+  std::vector<double> trend(n), window, out(n);
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t a = k > spec.trend_half_window ? k - spec.trend_half_window : 0;
     const std::size_t b = std::min(n, k + spec.trend_half_window + 1);
@@ -94,15 +88,9 @@ TrendOracle::TrendOracle(const TrendOracleSpec& spec, const std::vector<double>&
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t a = k > spec.noise_half_window ? k - spec.noise_half_window : 0;
     const std::size_t b = std::min(n, k + spec.noise_half_window + 1);
-    sized_[k] = trend[k] + spec.noise_k * (sum[b] - sum[a]) / static_cast<double>(b - a);
+    out[k] = trend[k] + spec.noise_k * (sum[b] - sum[a]) / static_cast<double>(b - a);
   }
-}
-
-int TrendOracle::desired(double now_s) const {
-  const double unit = spec_.per_replica * spec_.target_utilization;
-  const double peak = peak_over(sized_, step_s_, now_s, now_s + spec_.lead_s);
-  const int n = unit > 0 ? static_cast<int>(std::ceil(peak / unit - 1e-9)) : spec_.max_replicas;
-  return std::clamp(n, spec_.min_replicas, spec_.max_replicas);
+  return out;
 }
 
 }  // namespace opspilot::backtest

@@ -80,28 +80,26 @@ class Oracle {
 };
 
 struct TrendOracleSpec {
-  double per_replica = 50;
-  double target_utilization = 0.7;
-  double noise_k = 3;              // headroom in units of the local noise
-  double lead_s = 135;
+  OracleSpec sizing;                   // capacity, utilisation, lead and limits, as the oracle's
+  double noise_k = 3;                  // headroom in units of the local noise
   std::size_t trend_half_window = 7;   // steps each side of the centred median
   std::size_t noise_half_window = 30;  // steps each side of the centred mean absolute deviation
-  int min_replicas = 1;
-  int max_replicas = 10;
 };
 
+/// The oracle's sizing applied to trend + k × noise instead of the load itself.
 class TrendOracle {
  public:
   /// `rps[k]` is the load during [k·step_s, (k+1)·step_s).
-  TrendOracle(const TrendOracleSpec& spec, const std::vector<double>& rps, double step_s);
+  TrendOracle(const TrendOracleSpec& spec, const std::vector<double>& rps, double step_s)
+      : oracle_(spec.sizing, sized(spec, rps), step_s) {}
   /// The replicas to ask for at `now_s`: the need of the largest trend + k × noise until a
   /// replica asked for at the next sync could be ready.
-  int desired(double now_s) const;
+  int desired(double now_s) const { return oracle_.desired(now_s); }
 
  private:
-  TrendOracleSpec spec_;
-  std::vector<double> sized_;  // trend + k × noise, per step
-  double step_s_;
+  /// trend + k × noise, per step.
+  static std::vector<double> sized(const TrendOracleSpec& spec, const std::vector<double>& rps);
+  Oracle oracle_;
 };
 
 }  // namespace opspilot::backtest
