@@ -160,46 +160,14 @@ void print_nasa(const backtest::BacktestResult& r) {
 }
 
 /// The same replay, opspilot alone, at other operating points: the forecast quantile it sizes
-/// for, with the utilisation learned or pinned at the HPA's 70%. Each row is one full replay.
+/// for, with the utilisation learned or pinned at the HPA's 70%. Each is one full replay, two at
+/// a time (as `opspilot backtest --quantiles` runs them).
 void print_tradeoff(const backtest::BacktestResult& base) {
-  struct Point {
-    double quantile;
-    bool learn;
-  };
-  const Point points[] = {{0.9, true}, {0.95, true}, {0.8, false}, {0.9, false}};
-  std::printf("\ntrade-off on the same trace (opspilot alone; %% of the HPA's SLO-violation minutes %.0f and "
-              "replica-hours %.1f of the run above):\n",
-              base.hpa.slo_violation_minutes, base.hpa.replica_hours);
-  std::printf("%-34s %10s %8s %14s %10s %10s\n", "opspilot sized for", "SLO min", "vs HPA", "replica-hours",
-              "vs HPA", "vs oracle");
-  const auto row = [&](const std::string& name, const backtest::RunResult& r) {
-    std::printf("%-34s %10.0f %7.1f%% %14.1f %+9.1f%% %+9.1f%%\n", name.c_str(), r.slo_violation_minutes,
-                100 * r.slo_violation_minutes / std::max(1.0, base.hpa.slo_violation_minutes), r.replica_hours,
-                100 * (r.replica_hours / base.hpa.replica_hours - 1),
-                100 * (r.replica_hours / base.oracle.replica_hours - 1));
-  };
-  const agent::TargetSpec& t = setup().options.config.targets.front();
-  row("q" + std::to_string(static_cast<int>(t.forecast.quantile * 100 + 0.5)) +
-          (t.capacity.learn_utilization ? ", learned utilisation (config)" : ", pinned (config)"),
-      base.opspilot);
-  for (const Point& p : points) {
-    test::TempDir dir;
-    backtest::BacktestOptions o = setup().options;
-    o.run_hpa = o.run_oracle = false;
-    o.journal_dir = dir.file("journal");
-    agent::TargetSpec& target = o.config.targets.front();
-    target.forecast.quantile = p.quantile;
-    target.capacity.learn_utilization = p.learn;
-    std::string err;
-    const auto r = backtest::run_backtest(o, &err);
-    const std::string name = "q" + std::to_string(static_cast<int>(p.quantile * 100 + 0.5)) +
-                             (p.learn ? ", learned utilisation" : ", pinned at 70%");
-    if (!r) {
-      std::printf("%-34s failed: %s\n", name.c_str(), err.c_str());
-      continue;
-    }
-    row(name, r->opspilot);
-  }
+  const std::vector<backtest::OperatingPoint> points = {{0.9, true}, {0.95, true}, {0.8, false}, {0.9, false}};
+  test::TempDir dir;
+  const auto swept = backtest::run_operating_points(setup().options, points, dir.file("points"), 2);
+  std::printf("\ntrade-off on the same trace (opspilot alone, beside the HPA and the oracle of the run above):\n%s",
+              backtest::operating_points_markdown(setup().options, base, swept).c_str());
 }
 
 /// The frontier with a perfect forecast of the trend: the trend oracle (baselines.h) knows the

@@ -500,6 +500,46 @@ TEST_F(RampBacktest, TwoRunsGiveIdenticalMinutesAndNumbers) {
   EXPECT_EQ(result_->actions, again->actions);
 }
 
+TEST_F(RampBacktest, AnOperatingPointAtTheConfigsOwnSettingsIsTheSameReplay) {
+  ASSERT_TRUE(result_);
+  TempDir dir;
+  const BacktestOptions o = ramp_options(dir.file("journal"));
+  const agent::TargetSpec& t = o.config.targets[0];
+  const OperatingPoint own{t.forecast.quantile, t.capacity.learn_utilization};
+  const std::vector<OperatingPoint> points = {own, {0.6, false}, own};
+  const auto swept = run_operating_points(o, points, dir.file("points"), 2);
+  ASSERT_EQ(swept.size(), 3u);
+  ASSERT_TRUE(swept[0].run) << swept[0].error;
+  ASSERT_TRUE(swept[1].run) << swept[1].error;
+  EXPECT_FALSE(swept[2].run);
+  EXPECT_EQ(swept[2].error, "the same operating point as #1");
+  // Two at a time changes nothing: the point at the config's own settings is the base replay.
+  const RunResult& same = *swept[0].run;
+  EXPECT_EQ(same.name, "opspilot");
+  EXPECT_EQ(same.slo_violation_minutes, result_->opspilot.slo_violation_minutes);
+  EXPECT_EQ(same.replica_hours, result_->opspilot.replica_hours);
+  EXPECT_EQ(same.scaling_actions, result_->opspilot.scaling_actions);
+  ASSERT_EQ(same.minutes.size(), result_->opspilot.minutes.size());
+  for (std::size_t i = 0; i < same.minutes.size(); ++i)
+    ASSERT_EQ(same.minutes[i].desired, result_->opspilot.minutes[i].desired) << "minute " << i;
+  // A lower quantile never asks for more.
+  EXPECT_LE(swept[1].run->replica_hours, same.replica_hours);
+  // Each point journals its own decisions.
+  for (const char* d : {"points/q90-pinned", "points/q60-pinned"})
+    EXPECT_TRUE(std::filesystem::is_directory(dir.file(d))) << d;
+
+  const std::string md = operating_points_markdown(o, *result_, swept);
+  for (const char* want : {"| q90, pinned at 70% (config) |", "| q60, pinned at 70% |", "frontier",
+                           "not replayed: the same operating point as #1"})
+    EXPECT_NE(md.find(want), std::string::npos) << want << " in\n" << md;
+  const bool cheaper = same.replica_hours <= result_->hpa.replica_hours ||
+                       swept[1].run->replica_hours <= result_->hpa.replica_hours;
+  EXPECT_NE(md.find(cheaper ? "Fewest SLO-violation minutes at no more replica-hours than the HPA"
+                            : "No operating point here uses no more replica-hours than the HPA"),
+            std::string::npos)
+      << md;
+}
+
 TEST(RunBacktest, SetUpErrorsAreValues) {
   TempDir dir;
   BacktestOptions o = ramp_options(dir.file("journal"));
@@ -614,6 +654,34 @@ TEST(BacktestCli, JsonParsesAndDurationLimitsTheReplay) {
   EXPECT_GT(j["decisions"].get<int>(), 0);
 }
 
+TEST(BacktestCli, QuantilesReplayOpspilotAgainAtEachOperatingPoint) {
+  TempDir dir;
+  const std::string cfg = cli_config(dir), trace = cli_trace(dir), out_dir = dir.file("out");
+  std::string out;
+  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
+                                            trace + " --peak-replicas 10 --quantiles 0.8,0.95 --out " + out_dir +
+                                            " 2>" + dir.file("stderr") + "; }",
+                                        &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  ASSERT_TRUE(j["operating_points"].is_array()) << out;
+  ASSERT_EQ(j["operating_points"].size(), 2u) << out;
+  EXPECT_EQ(j["operating_points"][0]["quantile"], 0.8);
+  EXPECT_EQ(j["operating_points"][1]["quantile"], 0.95);
+  for (const auto& p : j["operating_points"]) {
+    EXPECT_EQ(p["minutes"], 40) << p.dump();
+    EXPECT_GT(p["replica_hours"].get<double>(), 0) << p.dump();
+  }
+  std::ifstream md(std::filesystem::path(out_dir) / "backtest.md");
+  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("## Operating points"), std::string::npos) << report;
+  EXPECT_NE(report.find("| q80, pinned at 70% |"), std::string::npos) << report;
+  EXPECT_NE(report.find("| q95, pinned at 70% |"), std::string::npos) << report;
+  EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(out_dir) / "operating-points" / "q80-pinned"));
+}
+
 TEST(BacktestCli, UsageErrorsExit2NamingTheFlag) {
   TempDir dir;
   const std::string cfg = cli_config(dir), trace = cli_trace(dir);
@@ -631,6 +699,12 @@ TEST(BacktestCli, UsageErrorsExit2NamingTheFlag) {
   EXPECT_NE(out.find("lots"), std::string::npos) << out;
   EXPECT_EQ(run_opspilot("backtest --trace " + trace, &out), 2);
   EXPECT_NE(out.find("-c"), std::string::npos) << out;
+  for (const char* bad : {"1.2", "0.9x", "0.9,0.9", ","}) {
+    EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --quantiles " + bad + " --out " + dir.file("o"), &out),
+              2)
+        << bad;
+    EXPECT_NE(out.find("--quantiles"), std::string::npos) << bad << ": " << out;
+  }
   EXPECT_FALSE(std::filesystem::exists(dir.file("o"))) << "a usage error writes nothing";
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,9 +26,10 @@ using agent::cli::Args;
 constexpr const char* kUsage =
     "  backtest --trace FILE -c FILE [--policy PATH[,PATH]] [--target T] [--peak-replicas N | --scale X]\n"
     "           [--per-second] [--value-column C] [--sandbox FILE --service S] [--seed N]\n"
-    "           [--duration D] [--latency-slo 0.5] [--error-slo 0.01] [--out DIR] [--json]\n"
+    "           [--duration D] [--latency-slo 0.5] [--error-slo 0.01] [--quantiles Q[,Q]] [--out DIR] [--json]\n"
     "                                        replay a load trace through the sandbox model: opspilot's\n"
-    "                                        decisions vs the Kubernetes HPA and a perfect-foresight oracle\n";
+    "                                        decisions vs the Kubernetes HPA and a perfect-foresight oracle;\n"
+    "                                        --quantiles replays opspilot again sized for each forecast quantile\n";
 
 int usage_error(const std::string& msg) {
   std::cerr << "opspilot backtest: " << msg << "\nrun `opspilot help` for usage\n";
@@ -45,6 +47,32 @@ bool number(const agent::cli::Options& o, const std::string& flag, double* out, 
   }
   *err = "--" + flag + " must be a number, got \"" + text + "\"";
   return false;
+}
+
+/// --quantiles: distinct upper quantiles in [0.5, 1), as forecast.quantile takes them.
+bool quantiles(const agent::cli::Options& o, std::vector<OperatingPoint>* points, bool learn, std::string* err) {
+  if (!o.has("quantiles")) return true;
+  for (const std::string& text : agent::cli::split_list(o.get("quantiles"))) {
+    double q = 0;
+    std::size_t used = 0;
+    try {
+      q = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || !(q >= 0.5 && q < 1)) {
+      *err = "--quantiles takes upper quantiles in [0.5, 1) separated by commas, e.g. 0.8,0.9,0.95; got \"" + text + "\"";
+      return false;
+    }
+    for (const OperatingPoint& p : *points)
+      if (p.quantile == q) {
+        *err = "--quantiles names " + text + " twice";
+        return false;
+      }
+    points->push_back({q, learn});
+  }
+  if (points->empty()) *err = "--quantiles is empty; give quantiles such as 0.8,0.9,0.95";
+  return !points->empty();
 }
 
 bool write(const fs::path& p, const std::string& text) {
@@ -65,7 +93,7 @@ int cmd_backtest(const Args& args) {
   const agent::cli::Options o = agent::cli::parse_options(
       args,
       {"config", "trace", "policy", "target", "value-column", "scale", "peak-replicas", "sandbox", "service",
-       "seed", "duration", "latency-slo", "error-slo", "out"},
+       "seed", "duration", "latency-slo", "error-slo", "quantiles", "out"},
       {"per-second", "json"});
   if (!o.error.empty()) return usage_error(o.error);
   if (!o.has("trace")) return usage_error("say which load trace: --trace FILE (CSV: timestamp,value)");
@@ -132,6 +160,8 @@ int cmd_backtest(const Args& args) {
     b.max_steps = static_cast<std::size_t>(agent::to_seconds(*d) / b.trace.step_s);
     if (b.max_steps == 0) return usage_error("--duration is shorter than one trace step");
   }
+  std::vector<OperatingPoint> points;
+  if (!quantiles(o, &points, target->capacity.learn_utilization, &err)) return usage_error(err);
 
   std::unique_ptr<policies::PolicySet> policy_set;
   if (o.has("policy")) {
@@ -156,13 +186,22 @@ int cmd_backtest(const Args& args) {
     return 1;
   }
   fs::remove_all(b.journal_dir, ec);
+  const fs::path points_dir = out / "operating-points";
+  fs::remove_all(points_dir, ec);
 
   auto res = run_backtest(b, &err);
   if (!res) {
     std::cerr << "opspilot backtest: " << err << "\n";
     return 1;
   }
-  const std::string md = summary_markdown(b, *res);
+  std::string md = summary_markdown(b, *res);
+  std::vector<PointResult> swept;
+  if (!points.empty()) {
+    swept = run_operating_points(b, points, points_dir.string(), std::max(1u, std::thread::hardware_concurrency()));
+    md += "\n## Operating points\n\nopspilot replayed again at each forecast quantile of --quantiles, beside the HPA "
+          "and the oracle above; the decisions of each are in " +
+          points_dir.string() + ".\n\n" + operating_points_markdown(b, *res, swept);
+  }
   if (!write(out / "backtest.md", md) || !write(out / "backtest.html", chart_html(b, *res)) ||
       !write(out / "minutes.csv", minutes_csv(*res))) {
     std::cerr << "opspilot backtest: cannot write the results into " << out << "\n";
@@ -173,6 +212,16 @@ int cmd_backtest(const Args& args) {
                         {"seed", b.seed},            {"opspilot", run_json(res->opspilot)},
                         {"hpa", run_json(res->hpa)}, {"oracle", run_json(res->oracle)},
                         {"decisions", res->decisions}, {"out", out.string()}};
+    if (!swept.empty()) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const PointResult& p : swept) {
+        nlohmann::json e = p.run ? run_json(*p.run) : nlohmann::json{{"error", p.error}};
+        e["quantile"] = p.point.quantile;
+        e["learn_utilization"] = p.point.learn_utilization;
+        list.push_back(std::move(e));
+      }
+      j["operating_points"] = std::move(list);
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << md << "\nwrote " << (out / "backtest.md").string() << ", " << (out / "backtest.html").string()
