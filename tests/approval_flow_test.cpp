@@ -119,6 +119,61 @@ TEST_F(ApprovalFlow, ApprovalNeverRunsMoreThanWasApproved) {
   EXPECT_EQ(ran.desired_replicas, 14);
 }
 
+TEST_F(ApprovalFlow, TheRolloutDeadlineRunsFromExecutionNotFromTheRequest) {
+  StartingActuator starting;
+  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
+                              policies.get(), &book, nullptr});
+  source.load = 700;  // 14 replicas: a step of 12, sent to a human
+  const Decision d = request(r);
+  for (int i = 0; i < 28; ++i) {  // 7 minutes pass unanswered, within the 10m TTL
+    clock.advance(15s);
+    r.tick(*target);
+  }
+  ASSERT_EQ(book.answer(d.id, true, token("oncall"), "", clock.now()).status, 200);
+  clock.advance(15s);
+  const Decision ran = r.tick(*target);
+  ASSERT_EQ(ran.state, DecisionState::Applied) << ran.reason;
+  ASSERT_TRUE(ran.applied);
+  EXPECT_EQ(*ran.applied, clock.now());
+  // Its pods start: 7 minutes after the request, but 15 s after it was applied, it is still in
+  // flight, not failed against a deadline that counted the wait for the human.
+  source.replicas = 14;
+  clock.advance(15s);
+  r.tick(*target);
+  const auto j = journal->get(d.id);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->state, DecisionState::Applied) << j->outcome;
+  ASSERT_TRUE(j->applied) << "journaled with the time it was applied";
+  EXPECT_EQ(*j->applied, *ran.applied);
+  // Once ready it is verified, and the readiness measured is the rollout's (30 s), not the wait.
+  starting.ready = true;
+  clock.advance(15s);
+  r.tick(*target);
+  EXPECT_EQ(journal->get(d.id)->state, DecisionState::Verified);
+}
+
+TEST_F(ApprovalFlow, AnApprovedScaleUpNeverRunsAsAScaleDown) {
+  auto r = reconciler(policies.get(), &book);
+  source.load = 700;  // 14 replicas: a step of 12, sent to a human
+  const Decision d = request(r);
+  ASSERT_EQ(d.desired_replicas, 14);
+  source.replicas = 16;  // someone scaled by hand while the request was open
+  source.load = 1000;    // and 20 are needed now: a step of 4, which needs nobody
+  book.answer(d.id, true, token("oncall"), "", clock.now());
+  clock.advance(15s);
+  const Decision now = r.tick(*target);
+  const auto old = journal->get(d.id);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->state, DecisionState::Superseded);
+  EXPECT_NE(old->outcome.find("the replicas are already at 16 (the approval was for 14)"), std::string::npos)
+      << old->outcome;
+  // Decided afresh from 16: up to 20, never down to the approved 14.
+  EXPECT_EQ(now.state, DecisionState::Applied) << now.reason;
+  EXPECT_EQ(now.current_replicas, 16);
+  EXPECT_EQ(now.desired_replicas, 20);
+  for (const auto& a : actuator.recorded()) EXPECT_GE(a.replicas, 16);
+}
+
 TEST_F(ApprovalFlow, DenialIsRecordedWithWhoAndWhy) {
   auto r = reconciler(policies.get(), &book);
   const Decision d = request(r);

@@ -21,6 +21,7 @@ Decision full_decision() {
   d.target_kind = "Deployment";
   d.created = TimePoint(Duration(1'714'557'600'123));  // 2024-05-01T10:00:00.123Z
   d.updated = d.created + std::chrono::seconds(125);
+  d.applied = d.created + std::chrono::seconds(5);
   d.mode = "active";
   d.state = DecisionState::Verified;
   d.action = "scale";
@@ -125,6 +126,8 @@ TEST(Decision, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back.target_kind, d.target_kind);
   EXPECT_EQ(back.created, d.created);
   EXPECT_EQ(back.updated, d.updated);
+  EXPECT_EQ(back.applied, d.applied);
+  EXPECT_EQ(j["applied"], "2024-05-01T10:00:05.123Z");
   EXPECT_EQ(back.mode, d.mode);
   EXPECT_EQ(back.state, d.state);
   EXPECT_EQ(back.action, d.action);
@@ -198,6 +201,7 @@ TEST(Decision, ReadingIsLenientAboutMissingFieldsAndPreciseAboutWrongTypes) {
   EXPECT_EQ(d.id, "d-000001");
   EXPECT_EQ(d.action, "hold");
   EXPECT_EQ(d.state, DecisionState::Proposed);
+  EXPECT_FALSE(d.applied) << "a record from before `applied` existed reads as never applied";
   // Without unix ms, the RFC 3339 text is used.
   ASSERT_TRUE(from_json(json{{"created", "2024-05-01T10:00:00.123Z"}}, d, &err)) << err;
   EXPECT_EQ(d.created.time_since_epoch().count(), 1'714'557'600'123);

@@ -138,4 +138,11 @@ TEST(ScalingPlanner, CapacityEstimatedFromSaturation) {
   const auto c = capacity_per_replica(t, o, 4);
   ASSERT_TRUE(c.has_value());
   EXPECT_DOUBLE_EQ(*c, 100.0);  // 300 / (4 × 0.75)
+  // Saturation is the ready replicas': after a scale to 8, with 4 of them ready, the estimate
+  // stays 100 rather than halving while the new ones start.
+  SignalValue ready;
+  ready.status = SignalStatus::Ok;
+  ready.value = 4;
+  o.signals["ready_replicas"] = ready;
+  EXPECT_DOUBLE_EQ(*capacity_per_replica(t, o, 8), 100.0);
 }

@@ -4,6 +4,8 @@
 // operator's policies and the approval book.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "actuators/dryrun/dryrun_actuator.h"
 #include "agent/loop/reconciler.h"
 #include "tests/test_support.h"
@@ -17,6 +19,8 @@ class ScriptedSource : public MetricSource {
  public:
   double load = 100;
   double replicas = 2;
+  double ready = std::nan("");       // ready_replicas; NaN: not exported
+  double saturation = std::nan("");  // NaN: not exported
   bool load_missing = false;
   Duration age{0};
   Observation observe(const TargetSpec&, TimePoint now) override {
@@ -37,9 +41,39 @@ class ScriptedSource : public MetricSource {
     r.value = replicas;
     r.sampled_at = now;
     o.signals["replicas"] = r;
+    for (const auto& [role, v] : {std::pair{"ready_replicas", ready}, std::pair{"saturation", saturation}})
+      if (!std::isnan(v)) {
+        SignalValue x;
+        x.status = SignalStatus::Ok;
+        x.value = v;
+        x.sampled_at = now;
+        o.signals[role] = x;
+      }
     return o;
   }
 };
+
+/// Records scale actions; their replicas stay "starting" (verification in progress) until
+/// `ready` is set (a mock of our own interface).
+struct StartingActuator : opspilot::actuators::Actuator {
+  std::vector<opspilot::actuators::Action> applied;
+  bool ready = false;
+  std::string name() const override { return "starting"; }
+  std::vector<opspilot::actuators::ApiCall> plan(const opspilot::actuators::Action&) const override { return {}; }
+  opspilot::actuators::ApplyResult apply(const opspilot::actuators::Action& a) override {
+    applied.push_back(a);
+    opspilot::actuators::ApplyResult r;
+    r.ok = true;
+    return r;
+  }
+  opspilot::actuators::VerifyResult verify(const opspilot::actuators::Action& a) override {
+    opspilot::actuators::VerifyResult v;
+    v.state = ready ? opspilot::actuators::VerifyState::Done : opspilot::actuators::VerifyState::InProgress;
+    v.detail = std::to_string(ready ? a.replicas : 2) + " of " + std::to_string(a.replicas) + " replicas ready";
+    return v;
+  }
+};
+
 
 struct Fixture : ::testing::Test {
   opspilot::test::TempDir dir;

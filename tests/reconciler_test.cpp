@@ -73,30 +73,6 @@ TEST_F(Fixture, CooldownDeniesASecondScaleUp) {
   EXPECT_EQ(actuator.recorded().size(), 1u);
 }
 
-namespace {
-
-/// Records scale actions; their replicas stay "starting" (verification in progress) until
-/// `ready` is set (a mock of our own interface).
-struct StartingActuator : opspilot::actuators::Actuator {
-  std::vector<opspilot::actuators::Action> applied;
-  bool ready = false;
-  std::string name() const override { return "starting"; }
-  std::vector<opspilot::actuators::ApiCall> plan(const opspilot::actuators::Action&) const override { return {}; }
-  opspilot::actuators::ApplyResult apply(const opspilot::actuators::Action& a) override {
-    applied.push_back(a);
-    opspilot::actuators::ApplyResult r;
-    r.ok = true;
-    return r;
-  }
-  opspilot::actuators::VerifyResult verify(const opspilot::actuators::Action& a) override {
-    opspilot::actuators::VerifyResult v;
-    v.state = ready ? opspilot::actuators::VerifyState::Done : opspilot::actuators::VerifyState::InProgress;
-    v.detail = std::to_string(ready ? a.replicas : 2) + " of " + std::to_string(a.replicas) + " replicas ready";
-    return v;
-  }
-};
-
-}  // namespace
 
 TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothingElseDoes) {
   config.targets[0].limits.cooldown_up = 15s;
@@ -145,6 +121,57 @@ TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothing
   r.tick(*target);
   EXPECT_EQ(journal->get(second.id)->state, DecisionState::Verified);
   EXPECT_EQ(journal->get(first.id)->state, DecisionState::Superseded);
+}
+
+TEST_F(Fixture, ACapacityEstimatedFromSaturationDoesNotRunAwayWhileReplicasStart) {
+  // No capacity.per_replica: estimated from the saturation of the ready replicas.
+  TargetSpec& t = config.targets[0];
+  t.capacity.per_replica = 0;
+  t.capacity.target_utilization = 0.7;
+  t.limits.max_replicas = 40;
+  t.limits.cooldown_up = 15s;
+  for (const char* role : {"saturation", "ready_replicas"}) t.signals[role] = SignalSpec{role, {}};
+  target = std::make_unique<TargetState>(t, config.stale_after);
+  StartingActuator starting;
+  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
+                              nullptr, nullptr, nullptr});
+  // 360 req/s on 4 ready replicas at 90%: a replica serves 100 at 100%, so 6 carry it at 70%.
+  source.load = 360;
+  source.replicas = source.ready = 4;
+  source.saturation = 0.9;
+  const Decision first = r.tick(*target);
+  ASSERT_EQ(first.state, DecisionState::Applied) << first.reason;
+  EXPECT_EQ(first.desired_replicas, 6);
+  // The scale is set; its pods start while the 4 ready ones stay at 90%. Eight ticks later
+  // nothing more was asked for.
+  source.replicas = 6;
+  for (int i = 0; i < 8; ++i) {
+    clock.advance(15s);
+    const Decision d = r.tick(*target);
+    EXPECT_NE(d.state, DecisionState::Applied) << "tick " << i << ": " << d.reason;
+  }
+  EXPECT_EQ(starting.applied.size(), 1u);
+
+  // Without the ready count the estimate cannot tell starting replicas from serving ones: the
+  // scale in flight is waited for, never replaced.
+  source.ready = std::nan("");
+  for (int i = 0; i < 4; ++i) {
+    clock.advance(15s);
+    const Decision d = r.tick(*target);
+    EXPECT_EQ(d.state, DecisionState::Held) << "tick " << i << ": " << d.reason;
+  }
+  EXPECT_EQ(starting.applied.size(), 1u);
+}
+
+TEST_F(Fixture, AScaleThePoliciesTurnAroundSaysSo) {
+  auto r = reconciler();
+  source.replicas = 25;  // above max_replicas 20 (scaled by hand, or the limit was lowered)
+  source.load = 3000;    // the planner wants 60
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Applied) << d.reason;
+  EXPECT_EQ(d.desired_replicas, 20);
+  EXPECT_NE(d.reason.find("the policies adjust it to 20, a scale-down from 25"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("bounds.max_replicas"), std::string::npos) << d.reason;
 }
 
 TEST(ReadinessMeter, NinetiethPercentileOfTheLastTwentyOnceThreeAreMeasured) {

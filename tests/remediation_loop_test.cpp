@@ -416,3 +416,45 @@ spec:
   EXPECT_EQ(actuator.count(act::ActionKind::Rollback), 1);
   EXPECT_EQ(run.remediation.incident_class, "bad_deploy");
 }
+
+TEST_F(Loop, AnEscalationSupersedesARemediationStillWaitingForApproval) {
+  const std::string file = dir.file("prod.yaml");
+  std::ofstream(file) << R"(apiVersion: opspilot.dev/v1
+kind: Policy
+metadata: {name: prod}
+spec:
+  targets: [{namespace: prod, name: web}]
+  actions: [scale, restart, rollback]
+  approval:
+    ttl: 30m
+    rules:
+      - name: rollback
+        kinds: [rollback]
+        approvers: {tokens: [oncall]}
+)";
+  opspilot::policies::PolicySet policies(std::vector<std::string>{file});
+  ASSERT_TRUE(policies.reload().ok);
+  ApprovalBook book;
+  auto r = reconciler(&policies, &book);
+  healthy(r, 20);
+  source.revision = 2;
+  source.latency = 0.9;
+  const Decision d = until(r, "rollback");
+  ASSERT_EQ(d.state, DecisionState::PendingApproval) << d.reason;
+  // While nobody has answered, errors from a dependency appear beside the new revision's latency:
+  // the signals conflict, nothing of ours is sure to help, and the escalation is posted without
+  // waiting for the request's 30 minutes.
+  source.dep = 10;
+  source.errors = 10.1;
+  const Decision e = until(r, "escalate", 12);
+  EXPECT_TRUE(has(e.reason, "dependenc")) << e.reason;
+  const auto old = journal->get(d.id);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->state, DecisionState::Superseded);
+  EXPECT_TRUE(has(old->outcome, "superseded before it was answered")) << old->outcome;
+  EXPECT_EQ(notifier.escalations.size(), 1u);
+  // The request is closed: a late approval finds nothing to run.
+  EXPECT_EQ(book.answer(d.id, true, Approver{"token", "oncall", "", {}}, "", clock.now()).status, 404);
+  for (int i = 0; i < 8; ++i) tick(r);
+  EXPECT_EQ(actuator.count(act::ActionKind::Rollback), 0);
+}

@@ -149,8 +149,10 @@ TEST(Remediation, CrashLoopRestartsOnlyAfterThePersistenceTicks) {
   EXPECT_LE(p.confidence, 1);
   EXPECT_FALSE(p.expected_effect.empty());
   EXPECT_TRUE(has(p.reason, "container restarts in the last 5m")) << p.reason;
-  EXPECT_GT(p.deadline, b.now);
   EXPECT_TRUE(p.params().empty()) << "a rolling restart of the whole workload";
+  // A rolling restart's rollout deadline (6 × readiness 2m + 2 ticks), then settle 1m and the
+  // 3m recovery window, from the tick that proposed it.
+  EXPECT_EQ(p.deadline, b.now - 15s + 12min + 30s + 1min + 3min);
 }
 
 TEST(Remediation, OneNoisySampleIsNeverActedOn) {
@@ -364,6 +366,7 @@ TEST(Remediation, BadDeployRollsBackWhenTheRevisionChangedJustBefore) {
   EXPECT_NEAR(p.threshold, 0.3, 1e-9) << "baseline 0.2 s × latency_factor 1.5";
   EXPECT_TRUE(has(p.reason, "revision 1 -> 2")) << p.reason;
   EXPECT_TRUE(has(p.expected_effect, "p99 latency back under 0.3 s")) << p.expected_effect;
+  EXPECT_EQ(p.deadline, b.now - 15s + 12min + 30s + 1min + 3min) << "a rollback replaces every replica in waves";
   const RemediationInfo m = p.info();
   EXPECT_EQ(m.incident_class, "bad_deploy");
   EXPECT_EQ(m.proposed, "rollback");

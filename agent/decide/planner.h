@@ -67,7 +67,8 @@ Duration rollout_deadline(const TargetSpec& t, const std::string& action, bool o
 double sizing_quantile(const TargetSpec& t);
 
 /// Per-replica capacity: the configured value, else estimated from load and a saturation
-/// (utilisation, 0..1) signal. nullopt when neither is known.
+/// (utilisation, 0..1) signal over the ready replicas (the `ready_replicas` signal; without it,
+/// `current_replicas`). nullopt when neither is known.
 std::optional<double> capacity_per_replica(const TargetSpec& t, const Observation& o,
                                            int current_replicas);
 

@@ -241,8 +241,13 @@ RemediationProposal RemediationPlanner::assess(const RemediationInput& in) {
   RemediationProposal p;
   if (!incident_) return p;
   p.onset = incident_->onset;
-  p.deadline = in.now + rollout_deadline(t, p.decision_action(), p.action == RemedyAction::RestartPod, in.interval) +
-               spec_.settle + spec_.recovery_window;
+  // The deadline depends on the action (a rolling restart takes longer than one pod's), so it is
+  // set once the action is known, on every way out.
+  const auto due = [&](RemediationProposal& r) -> RemediationProposal& {
+    r.deadline = in.now + rollout_deadline(t, r.decision_action(), r.action == RemedyAction::RestartPod, in.interval) +
+                 spec_.settle + spec_.recovery_window;
+    return r;
+  };
 
   // The evidence, whatever the class.
   auto add = [&](const char* signal, double v, double base, std::string note) {
@@ -268,12 +273,12 @@ RemediationProposal RemediationPlanner::assess(const RemediationInput& in) {
     p.incident = incident_->last_class;
     p.reason = std::string("hold: ") + to_string(p.incident) +
                " was escalated to a human; no automatic action until the incident is over";
-    return p;
+    return due(p);
   }
   if (incident_->acting) {
     p.incident = incident_->last_class;
     p.reason = "hold: a remediation of this incident is being verified";
-    return p;
+    return due(p);
   }
   if (incident_->follow_up) {
     p.incident = incident_->last_class;
@@ -287,11 +292,11 @@ RemediationProposal RemediationPlanner::assess(const RemediationInput& in) {
     p.expected_effect = p.action == RemedyAction::Rollback
                             ? "the previous revision's " + p.signal + " within " + minutes(spec_.recovery_window)
                             : "a human takes over";
-    return p;
+    return due(p);
   }
   classify(in, s, b, p, {latency_high, errors_high, dep_high, restarts_rising, pod_outlier, sat_high}, lat_thr, err_thr,
            restarts);
-  return p;
+  return due(p);
 }
 
 void RemediationPlanner::classify(const RemediationInput& in, const Sample& s, const Baseline& b, RemediationProposal& p,

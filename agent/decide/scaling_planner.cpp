@@ -20,8 +20,14 @@ std::optional<double> capacity_per_replica(const TargetSpec& t, const Observatio
   if (t.capacity.per_replica > 0) return t.capacity.per_replica;
   const SignalValue* load = o.get("load");
   const SignalValue* sat = o.get("saturation");
-  if (load && load->ok() && sat && sat->ok() && sat->value > 0.05 && current_replicas > 0) {
-    return load->value / (current_replicas * std::min(sat->value, 1.0));
+  // Saturation is the utilisation of the replicas that serve: the ready ones when they are
+  // known. Dividing by a desired count that includes replicas still starting would shrink the
+  // estimate after every scale-up, and each tick would ask for more (the HPA, likewise, does not
+  // count pods that are not ready).
+  const SignalValue* ready = o.get("ready_replicas");
+  const double serving = ready && ready->ok() && ready->value >= 1 ? ready->value : current_replicas;
+  if (load && load->ok() && sat && sat->ok() && sat->value > 0.05 && serving > 0) {
+    return load->value / (serving * std::min(sat->value, 1.0));
   }
   return std::nullopt;
 }

@@ -301,6 +301,10 @@ json to_json(const Decision& d) {
   j["created_unix_ms"] = d.created.time_since_epoch().count();
   j["updated"] = format_rfc3339_ms(d.updated);
   j["updated_unix_ms"] = d.updated.time_since_epoch().count();
+  if (d.applied) {
+    j["applied"] = time_or_null(d.applied);
+    j["applied_unix_ms"] = ms_or_null(d.applied);
+  }
   j["mode"] = d.mode;
   j["state"] = to_string(d.state);
   j["action"] = d.action;
@@ -393,6 +397,11 @@ bool from_json(const json& j, Decision& d, std::string* error) {
   r.str(j, "target_kind", "", d.target_kind);
   r.time(j, "created", d.created);
   r.time(j, "updated", d.updated);
+  if (const json* ms = r.field(j, "applied_unix_ms"); ms && !ms->is_null()) {
+    TimePoint v{};
+    r.time(j, "applied", v);
+    d.applied = v;
+  }
   r.str(j, "mode", "", d.mode);
   std::string state;
   r.str(j, "state", "", state);

@@ -157,6 +157,9 @@ struct Decision {
   std::string target_kind;
   TimePoint created{};
   TimePoint updated{};
+  /// When the actuator accepted the action. Rollout deadlines and measured readiness run from
+  /// here, not from `created`: a wait for a human's approval is not rollout time.
+  std::optional<TimePoint> applied;
   std::string mode;             // dry-run | active
   DecisionState state = DecisionState::Proposed;
   std::string action = "hold";  // hold | scale | restart | rollback | escalate (no actuator call)

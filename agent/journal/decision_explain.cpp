@@ -102,6 +102,9 @@ std::string explain(const Decision& d) {
   line({"  State:    ", to_string(d.state), is_terminal(d.state) ? " (final)" : " (in progress)",
         ", mode ", or_else(d.mode, "unknown")});
   line({"  Created:  ", format_rfc3339_ms(d.created)});
+  if (d.applied)
+    line({"  Applied:  ", format_rfc3339_ms(*d.applied), " (", seconds_words(to_seconds(*d.applied - d.created)),
+          " after creation)"});
   line({"  Updated:  ", format_rfc3339_ms(d.updated), " (",
         seconds_words(to_seconds(d.updated - d.created)), " after creation)"});
 

@@ -226,6 +226,16 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
     decide_and_act(ts, d, obs, now, rem);
     return;
   }
+  // A remediation waiting for a human gives way when the incident turns out to be one that no
+  // action of ours can help (a dependency outage, conflicting signals): that escalation is posted
+  // now, not after the request is answered or expires.
+  if (remedial && rem.action == RemedyAction::Escalate) {
+    p.state = DecisionState::Superseded;
+    p.outcome = "superseded before it was answered: " + rem.reason;
+    settle_pending(ts, now);
+    decide_and_act(ts, d, obs, now, rem);
+    return;
+  }
   const bool go = a.status == "approved" || (a.status == "expired" && a.on_expiry == "allow");
   if (!go) {
     d.state = DecisionState::Held;
@@ -267,6 +277,18 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
   run.desired_replicas = p.action != "scale" ? out.desired_replicas
                          : was_up            ? std::min(out.desired_replicas, p.desired_replicas)
                                              : std::max(out.desired_replicas, p.desired_replicas);
+  if (p.action == "scale" && (was_up ? run.desired_replicas <= run.current_replicas
+                                     : run.desired_replicas >= run.current_replicas)) {
+    // The count moved past the approved size meanwhile (a person, another controller): carrying
+    // the approval out now would move the other way. Decided afresh instead.
+    p.state = DecisionState::Superseded;
+    p.outcome = by + ", but re-decided at execution: the replicas are already at " +
+                std::to_string(run.current_replicas) + " (the approval was for " + std::to_string(p.desired_replicas) +
+                ")";
+    settle_pending(ts, now);
+    decide_and_act(ts, d, obs, now, rem);
+    return;
+  }
   run.observed = d.observed;
   run.prediction = d.prediction;
   run.incident = d.incident;
@@ -295,9 +317,12 @@ void Reconciler::resolve_pending(TargetState& ts, Decision& d, const Observation
       return;
     }
   }
-  if (run.action == "scale" && run.policy.replicas > 0) run.desired_replicas = run.policy.replicas;
+  adopt_policy_replicas(run);
   const std::string answered = a.status;
   run.reason += " — " + by + "; re-checked at execution against the policies and the current state";
+  if (run.action == "scale" &&
+      (run.current_replicas != p.current_replicas || run.desired_replicas != p.desired_replicas))
+    run.reason += "; executed as " + std::to_string(run.current_replicas) + " -> " + std::to_string(run.desired_replicas);
   run.updated = now;
   ts.pending.reset();
   if (s_.approvals) s_.approvals->close(run.id);

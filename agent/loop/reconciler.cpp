@@ -29,6 +29,22 @@ bool is_remediation(const Decision& d) {
   return d.remediation.classified() && (d.action == "restart" || d.action == "rollback");
 }
 
+void adopt_policy_replicas(Decision& d) {
+  if (d.action != "scale" || d.policy.replicas <= 0 || d.policy.replicas == d.desired_replicas) return;
+  const int planned = d.desired_replicas;
+  d.desired_replicas = d.policy.replicas;
+  std::string rules;
+  for (const auto& r : d.policy.rules)
+    if (r.adjusted_replicas) rules += (rules.empty() ? "" : "; ") + r.rule + ": " + r.reason;
+  const bool turned = (planned > d.current_replicas && d.desired_replicas < d.current_replicas) ||
+                      (planned < d.current_replicas && d.desired_replicas > d.current_replicas);
+  d.reason += " — the policies adjust it to " + std::to_string(d.desired_replicas) +
+              (turned ? std::string(", a scale-") + (d.desired_replicas < d.current_replicas ? "down" : "up") +
+                            " from " + std::to_string(d.current_replicas)
+                      : std::string()) +
+              (rules.empty() ? "" : " (" + rules + ")");
+}
+
 namespace {
 
 /// Why nothing is done while `f` is in flight.
@@ -268,7 +284,11 @@ void Reconciler::decide_and_act(TargetState& ts, Decision& d, const Observation&
   const PlanOutput out = ts.planner->plan(in);
   // While a scale's replicas are still starting, only a larger scale-up replaces it (a load that
   // keeps rising is not made to wait for them); anything else waits for its verification.
-  const bool grows = out.action == "scale" &&
+  // A capacity estimated from saturation needs the ready count to be right while replicas start
+  // (capacity_per_replica): without it, nothing replaces a scale in flight.
+  const SignalValue* ready = obs.get("ready_replicas");
+  const bool sized_right = ts.spec.capacity.per_replica > 0 || (ready && ready->ok());
+  const bool grows = out.action == "scale" && sized_right &&
                      out.desired_replicas > std::max(d.current_replicas, ts.in_flight ? ts.in_flight->desired_replicas : 0);
   if (ts.in_flight && !grows) {
     d.state = DecisionState::Held;
@@ -303,7 +323,7 @@ void Reconciler::gate(TargetState& ts, Decision& d, const Observation& obs, Time
     record(ts, d, false);
     return;
   }
-  if (d.action == "scale") d.desired_replicas = d.policy.replicas;
+  adopt_policy_replicas(d);
   if (ts.in_flight && (d.policy.verdict == policies::Verdict::NeedsApproval ||
                        d.desired_replicas <= ts.in_flight->desired_replicas)) {
     // A larger scale-up that needs a human, or that the policies cut back to what is already
@@ -347,6 +367,7 @@ void Reconciler::act(TargetState& ts, Decision& d, TimePoint now) {
   d.updated = now;
   if (res.ok) {
     d.state = DecisionState::Applied;
+    d.applied = now;
     d.outcome = res.already_applied ? "already applied (idempotent replay)" : "applied; awaiting verification";
     if (ts.in_flight) {
       // The scale whose replicas were still starting is replaced by this larger one.
@@ -407,7 +428,7 @@ bool Reconciler::verify_remediation(TargetState& ts, Decision& f, TimePoint now)
       return false;
     }
     const bool failed = v.state == actuators::VerifyState::Failed;
-    if (!failed && now - f.created <= limit) return false;
+    if (!failed && now - f.applied.value_or(f.created) <= limit) return false;
     f.state = DecisionState::Failed;
     m.recovery = "not_rolled_out";
     m.recovery_detail = failed ? "the rollout failed: " + v.detail
@@ -446,12 +467,13 @@ void Reconciler::verify_in_flight(TargetState& ts, TimePoint now) {
     f.outcome = "verified: " + v.detail;
     settled = true;
     // A scale-up's new replicas are serving: how long that took feeds the prediction horizon.
-    if (f.action == "scale" && f.desired_replicas > f.current_replicas) ts.readiness.add(now - f.created);
+    if (f.action == "scale" && f.desired_replicas > f.current_replicas)
+      ts.readiness.add(now - f.applied.value_or(f.created));
   } else if (v.state == actuators::VerifyState::Failed) {
     f.state = DecisionState::Failed;
     f.outcome = "verification failed: " + v.detail;
     settled = true;
-  } else if (now - f.created > deadline) {
+  } else if (now - f.applied.value_or(f.created) > deadline) {
     f.state = DecisionState::Failed;
     f.outcome = "not verified within " + std::to_string(deadline.count() / 1000) + "s: " + v.detail;
     settled = true;

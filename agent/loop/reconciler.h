@@ -48,6 +48,10 @@ actuators::Action to_action(const Decision& d);
 policies::ActionRecord action_record(const Decision& d, TimePoint at);
 /// A decision the remediation planner proposed for the actuator (restart or rollback).
 bool is_remediation(const Decision& d);
+/// A scale takes the replica count its policy check allowed. When that differs from the planned
+/// count, the reason says so and which rules adjusted it, and says when the adjustment turned the
+/// direction (above max_replicas, "scale up" becomes a scale-down to the bound).
+void adopt_policy_replicas(Decision& d);
 
 /// Thread-safety: tick() for different TargetStates may run concurrently (each on its strand);
 /// the shared stages are thread-safe.
