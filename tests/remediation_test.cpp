@@ -495,6 +495,35 @@ TEST(Remediation, NeverASecondRestartForOneIncident) {
   }
 }
 
+TEST(Remediation, AVerifiedRecoveryEndsTheCrashLoopItsRestartsMade) {
+  Bench b;
+  b.healthy(10);
+  RemediationProposal p;
+  for (int i = 0; i < 10 && p.action == RemedyAction::None; ++i) {
+    b.s.restarts += 1;
+    p = b.tick();
+  }
+  ASSERT_EQ(p.action, RemedyAction::Restart);
+  Decision d = b.applied(p, "d-restart");
+  b.planner->acted(d);
+  for (int i = 0; i < 4; ++i) b.tick();
+  d.remediation.rolled_out = b.now;
+  b.planner->settled(d, /*recovered=*/true);
+  // The restarts before the rollout are still inside the 5m restart_window: they must not be read
+  // as a crash loop that a restart did not fix.
+  for (int i = 0; i < 30; ++i) {
+    const auto q = b.tick();
+    EXPECT_EQ(q.action, RemedyAction::None) << "tick " << i << ": " << q.reason;
+  }
+  // New restarts still count.
+  RemediationProposal again;
+  for (int i = 0; i < 10 && again.action == RemedyAction::None; ++i) {
+    b.s.restarts += 1;
+    again = b.tick();
+  }
+  EXPECT_NE(again.action, RemedyAction::None) << again.reason;
+}
+
 TEST(Remediation, AFailedRestartIsFollowedByARollbackWhenADeployIsImplicated) {
   Bench b;
   b.spec.remediation.deploy_window = 2min;  // the deploy is too old to be rolled back at once...

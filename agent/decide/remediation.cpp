@@ -172,7 +172,9 @@ RemediationPlanner::Baseline RemediationPlanner::baseline(TimePoint before) cons
 double RemediationPlanner::restarts_in_window(TimePoint now) const {
   double n = 0;
   for (const Sample& s : history_)
-    if (s.t > now - spec_.restart_window && std::isfinite(s.restart_delta)) n += s.restart_delta;
+    if (s.t > now - spec_.restart_window && (!restarts_counted_from_ || s.t > *restarts_counted_from_) &&
+        std::isfinite(s.restart_delta))
+      n += s.restart_delta;
   return n;
 }
 

@@ -186,6 +186,9 @@ class RemediationPlanner {
   std::deque<Sample> history_;
   std::optional<Incident> incident_;
   std::optional<TimePoint> deployed_at_;  // the last revision change seen
+  /// Restarts before this are not counted: a verified recovery ends the crash loop they were part
+  /// of, and they must not start it again while they are still inside restart_window.
+  std::optional<TimePoint> restarts_counted_from_;
   std::string deployed_note_;             // "revision 3 -> 4"
   double last_revision_ = kNaN;
   bool own_rollback_pending_ = false;     // the next revision change is our rollback, not a deploy

@@ -37,7 +37,11 @@ void RemediationPlanner::refused(const Decision& d) {
 void RemediationPlanner::settled(const Decision& d, bool recovered) {
   if (!incident_) return;
   incident_->acting = false;
-  if (recovered) return;
+  if (recovered) {
+    // The restarts that made the crash loop are history now: only new ones count.
+    restarts_counted_from_ = d.remediation.rolled_out.value_or(d.updated);
+    return;
+  }
   const bool deploy_implicated = deployed_at_ && incident_->onset - *deployed_at_ <= spec_.follow_up_deploy_window &&
                                  *deployed_at_ <= incident_->onset + spec_.deploy_window;
   const bool may_roll_back = d.action == "restart" && deploy_implicated && incident_->rollbacks_done == 0 &&
