@@ -553,6 +553,50 @@ TEST(RunBacktest, SetUpErrorsAreValues) {
   EXPECT_NE(err.find("empty"), std::string::npos) << err;
 }
 
+TEST(RunBacktest, NotesNameTheReplayedTargetWhenTheConfigHasSeveralAndThePeakIsOfTheReplayedSteps) {
+  TempDir dir;
+  BacktestOptions o = ramp_options(dir.file("journal"));
+  o.run_opspilot = o.run_oracle = false;  // the notes do not depend on who ran
+  o.max_steps = 60;                        // the flat part only: its peak is kBase, not 3 × kBase
+  agent::TargetSpec api = o.config.targets[0];
+  api.name = "api";
+  o.config.targets.push_back(api);
+  std::string err;
+  auto r = run_backtest(o, &err);
+  ASSERT_TRUE(r) << err;
+  std::string notes;
+  for (const auto& n : r->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("target web, the first of 2 in the config; --target chooses another"), std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("60 steps of 60 s, peak 350.0 req/s"), std::string::npos) << notes;
+  // Named: no note.
+  o.target = "api";
+  r = run_backtest(o, &err);
+  ASSERT_TRUE(r) << err;
+  for (const auto& n : r->notes) EXPECT_EQ(n.find("--target chooses"), std::string::npos) << n;
+}
+
+TEST(SummaryMarkdown, ReplicaHoursAreSignedAndNoHpaViolationsReadsNaturally) {
+  BacktestOptions o;
+  BacktestResult r;
+  for (RunResult* run : {&r.opspilot, &r.hpa, &r.oracle}) run->ran = true;
+  r.opspilot.name = "opspilot";
+  r.hpa.name = "hpa";
+  r.oracle.name = "oracle";
+  r.opspilot.slo_violation_minutes = 3;
+  r.opspilot.replica_hours = 113.6;
+  r.hpa.replica_hours = 100;
+  r.oracle.replica_hours = 120;
+  std::string md = summary_markdown(o, r);
+  EXPECT_NE(md.find("SLO-violation minutes: 3 (the HPA had none)"), std::string::npos) << md;
+  EXPECT_NE(md.find("replica-hours +13.6% vs the HPA"), std::string::npos) << md;
+  EXPECT_NE(md.find("-5.3% vs the oracle"), std::string::npos) << md;
+  EXPECT_EQ(md.find("n/a"), std::string::npos) << md;
+  r.hpa.slo_violation_minutes = 6;
+  md = summary_markdown(o, r);
+  EXPECT_NE(md.find("SLO-violation minutes 50% of the HPA's"), std::string::npos) << md;
+}
+
 TEST(RunTrendOracle, ReplaysTheTraceAndReportsTheSameMeasures) {
   TempDir dir;
   BacktestOptions o = ramp_options(dir.file("journal"));
@@ -699,13 +743,118 @@ TEST(BacktestCli, UsageErrorsExit2NamingTheFlag) {
   EXPECT_NE(out.find("lots"), std::string::npos) << out;
   EXPECT_EQ(run_opspilot("backtest --trace " + trace, &out), 2);
   EXPECT_NE(out.find("-c"), std::string::npos) << out;
-  for (const char* bad : {"1.2", "0.9x", "0.9,0.9", ","}) {
+  // Refused, naming the flag and quoting the value.
+  const std::pair<const char*, const char*> bad_flags[] = {
+      {"--latency-slo", "0"},    {"--latency-slo", "-0.5"}, {"--error-slo", "0"},      {"--error-slo", "1"},
+      {"--error-slo", "1.5"},    {"--peak-replicas", "0"},  {"--peak-replicas", "-3"}, {"--peak-replicas", "1000"},
+      {"--scale", "0"}};
+  for (const auto& [flag, value] : bad_flags) {
+    EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " " + flag + " " + value + " --out " +
+                               dir.file("o"),
+                           &out),
+              2)
+        << flag << " " << value << ": " << out;
+    EXPECT_NE(out.find(flag), std::string::npos) << flag << " " << value << ": " << out;
+    EXPECT_NE(out.find(value), std::string::npos) << flag << " " << value << ": " << out;
+    if (std::string(flag) == "--peak-replicas") {
+      EXPECT_EQ(out.find("--scale"), std::string::npos) << out;
+    }
+  }
+  EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --peak-replicas 1000 --out " + dir.file("o"), &out), 2);
+  EXPECT_NE(out.find("--peak-replicas 1000 is above the target's max_replicas 40"), std::string::npos) << out;
+  for (const char* bad : {"1.2", "0.9x", "0.9,0.9", ",", "0.9,", ",0.9", "0.8,,0.9"}) {
     EXPECT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --quantiles " + bad + " --out " + dir.file("o"), &out),
               2)
         << bad;
     EXPECT_NE(out.find("--quantiles"), std::string::npos) << bad << ": " << out;
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file("o"))) << "a usage error writes nothing";
+}
+
+TEST(BacktestCli, PeakReplicasScaleByThePeakOfTheReplayedStepsAndTheNoteSaysIt) {
+  TempDir dir;
+  // cli_trace: 20 minutes at 100 req/s, then 20 at 300. The first 20 minutes peak at 100.
+  const std::string cfg = cli_config(dir), trace = cli_trace(dir);
+  std::string out;
+  ASSERT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --duration 20m --out " + dir.file("a"), &out), 0)
+      << out;
+  EXPECT_NE(out.find("20 steps of 60 s, peak 100.0 req/s"), std::string::npos) << out;
+  // 10 replicas × 50 req/s × 0.7 = 350 req/s at the replayed peak (not 350 × 100/300).
+  ASSERT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --duration 20m --peak-replicas 10 --out " +
+                             dir.file("b"),
+                         &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("20 steps of 60 s, peak 350.0 req/s"), std::string::npos) << out;
+  std::ifstream csv(std::filesystem::path(dir.file("b")) / "minutes.csv");
+  std::string line;
+  std::getline(csv, line);
+  double max_load = 0;
+  while (std::getline(csv, line)) {
+    const auto comma = line.find(',');
+    max_load = std::max(max_load, std::stod(line.substr(comma + 1)));
+  }
+  EXPECT_GT(max_load, 300) << "the replayed window was scaled by the whole file's peak";
+  EXPECT_LT(max_load, 400);
+}
+
+TEST(BacktestCli, ADurationLongerThanTheTraceReplaysAllOfItAndSaysSo) {
+  TempDir dir;
+  const std::string cfg = cli_config(dir), trace = cli_trace(dir);
+  std::string out;
+  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
+                                            trace + " --scale 0.05 --duration 90m --out " + dir.file("out") + " 2>" +
+                                            dir.file("stderr") + "; }",
+                                        &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["steps"], 40);
+  std::ifstream md(std::filesystem::path(dir.file("out")) / "backtest.md");
+  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("--duration 90m: the trace has 40 minutes; all of it is replayed"), std::string::npos) << report;
+}
+
+TEST(BacktestCli, UnansweredApprovalRequestsAreCountedInTheNotes) {
+  TempDir dir;
+  const std::string cfg = cli_config(dir), trace = cli_trace(dir);
+  // Every scale asks a human; a backtest has none, so each request expires and is denied.
+  const std::string policy = dir.write("ask.yaml",
+                                       "apiVersion: opspilot.dev/v1\n"
+                                       "kind: Policy\n"
+                                       "metadata: {name: ask}\n"
+                                       "spec:\n"
+                                       "  targets:\n"
+                                       "    - name: web\n"
+                                       "  actions: [scale]\n"
+                                       "  approval:\n"
+                                       "    ttl: 2m\n"
+                                       "    on_expiry: deny\n"
+                                       "    rules:\n"
+                                       "      - name: every-scale\n"
+                                       "        kinds: [scale]\n"
+                                       "        approvers: {tokens: [oncall]}\n");
+  std::string out;
+  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
+                                            trace + " --peak-replicas 10 --policy " + policy + " --out " +
+                                            dir.file("out") + " 2>" + dir.file("stderr") + "; }",
+                                        &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  ASSERT_TRUE(j.contains("unanswered_approvals")) << out;
+  EXPECT_GT(j["unanswered_approvals"].get<int>(), 0) << out;
+  std::ifstream md(std::filesystem::path(dir.file("out")) / "backtest.md");
+  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("approval requests went unanswered (a backtest has no approver)"), std::string::npos) << report;
+  // Without the policy: no such note.
+  ASSERT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --peak-replicas 10 --out " + dir.file("plain"),
+                         &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("went unanswered"), std::string::npos) << out;
 }
 
 TEST(BacktestCli, ABadTraceExits1WithFileAndLine) {

@@ -1,6 +1,7 @@
 // The opspilot command line, run as a real process.
 #include <gtest/gtest.h>
 
+#include "agent/journal/journal.h"
 #include "tests/e2e_support.h"
 
 using namespace opspilot::test;
@@ -100,4 +101,47 @@ TEST(Cli, DecisionsAndExplainOnAMissingJournalFailClearly) {
   TempDir dir;
   EXPECT_EQ(run_opspilot("explain d-999999 --journal " + dir.path().string(), &out), 1);
   EXPECT_NE(out.find("d-999999"), std::string::npos) << out;
+}
+
+TEST(Cli, DecisionsLimitCountsTheDecisionsListedNotTheHoldsHidden) {
+  using namespace opspilot::agent;
+  TempDir dir;
+  {
+    JournalOptions jo;
+    jo.dir = dir.file("journal");
+    jo.fsync = false;
+    std::string err;
+    auto j = Journal::open(jo, &err);
+    ASSERT_TRUE(j) << err;
+    // Newest first: 2 holds, then a scale, 2 holds, a scale, 2 holds, a scale, ...
+    for (int i = 0; i < 12; ++i) {
+      Decision d;
+      d.id = "d-" + std::to_string(100000 + i);
+      d.target = "web";
+      d.created = from_unix_seconds(1.7e9 + 60.0 * i);
+      const bool hold = i % 3 != 0;
+      d.state = hold ? DecisionState::Held : DecisionState::Planned;
+      d.action = hold ? "hold" : "scale";
+      d.reason = hold ? "nothing to do" : "load rising";
+      ASSERT_TRUE(j->append(d)) << d.id;
+    }
+  }
+  std::string out;
+  ASSERT_EQ(run_opspilot("decisions --json --limit 3 --journal " + dir.file("journal"), &out), 0) << out;
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  ASSERT_EQ(j["decisions"].size(), 3u) << out;
+  EXPECT_EQ(j["decisions"][0]["id"], "d-100009");
+  EXPECT_EQ(j["decisions"][2]["id"], "d-100003");
+  // --all counts the holds too.
+  ASSERT_EQ(run_opspilot("decisions --json --all --limit 3 --journal " + dir.file("journal"), &out), 0) << out;
+  j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["decisions"].size(), 3u) << out;
+  for (const char* bad : {"0", "-3", "3x", ""}) {
+    EXPECT_EQ(run_opspilot(std::string("decisions --limit '") + bad + "' --journal " + dir.file("journal"), &out), 2)
+        << bad << ": " << out;
+    EXPECT_NE(out.find("--limit"), std::string::npos) << out;
+    EXPECT_NE(out.find(std::string("\"") + bad + "\""), std::string::npos) << out;
+  }
 }

@@ -26,11 +26,12 @@ using opspilot::test::TempDir;
 using Code = DiagnosticCode;
 using Severity = DiagnosticSeverity;
 
-// A valid sidecar-mode target, after the sections under test.
+// A valid sidecar-mode target, after the sections under test (with what it needs to scale, so
+// it draws no cannot-scale warning).
 const std::string kTarget = R"(targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
 )";
 
 // Secrets the tests plant; none may ever appear in a report, JSON or source line.
@@ -517,7 +518,7 @@ targets:
   - name: web
     namespace: prod
     scrape: http://127.0.0.1:9464/services/web/metrics
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
 )";
 
 TEST(ValidateCli, ChecksTheReferencedPoliciesToo) {

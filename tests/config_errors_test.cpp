@@ -244,12 +244,12 @@ TEST(ConfigLoader, DuplicateTargetNamePointsAtTheSecond) {
 prometheus: {url: http://127.0.0.1:9090}
 targets:
   - name: checkout
-    metrics: {load: sum(a)}
+    metrics: {load: sum(a), replicas: max(r), saturation: avg(cpu)}
   - name: search
-    metrics: {load: sum(b)}
+    metrics: {load: sum(b), replicas: max(r), saturation: avg(cpu)}
   - kind: Deployment
     name: checkout
-    metrics: {load: sum(c)}
+    metrics: {load: sum(c), replicas: max(r), saturation: avg(cpu)}
 )");
   ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
   expect_diag(r, 8, 11, DiagnosticCode::DuplicateName, "targets[2].name", msg::duplicate_target("checkout", 3));
@@ -291,7 +291,7 @@ TEST(ConfigLoader, SidecarTargetsNeedAScrapeUrl) {
   const LoadResult r = load(R"(
 targets:
   - name: web
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
 )");
   ASSERT_EQ(r.diagnostics.size(), 1u) << r.report();
   expect_diag(r, 2, 5, DiagnosticCode::MissingScrape, "targets[0]", msg::missing_scrape("web"));
@@ -303,7 +303,7 @@ prometheus: {url: http://127.0.0.1:9090}
 targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
 )");
   EXPECT_TRUE(r.ok()) << r.report();
   ASSERT_EQ(r.warning_count(), 1u);
@@ -312,6 +312,81 @@ targets:
   EXPECT_EQ(r.config.targets[0].scrape_url, "");
   EXPECT_TRUE(r.config.controller_mode());
   EXPECT_NE(r.report().find("test.yaml:4:13: warning: target \"web\" sets \"scrape\""), std::string::npos);
+}
+
+// ---- capacity and what a target needs to scale ----
+
+TEST(ConfigLoader, MaxUtilizationBelowTheTargetIsAnError) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x), replicas: max(r)}
+    capacity: {per_replica: 50, target_utilization: 0.8, max_utilization: 0.6}
+  - name: api
+    scrape: http://127.0.0.1:9464/services/api/metrics
+    metrics: {load: sum(x), replicas: max(r)}
+    capacity: {per_replica: 50, target_utilization: auto, max_utilization: 0.5}
+  - name: db
+    scrape: http://127.0.0.1:9464/services/db/metrics
+    metrics: {load: sum(x), replicas: max(r)}
+    capacity: {per_replica: 50, max_utilization: 0.6}
+  - name: ok
+    scrape: http://127.0.0.1:9464/services/ok/metrics
+    metrics: {load: sum(x), replicas: max(r)}
+    capacity: {per_replica: 50, target_utilization: 0.6, max_utilization: 0.6}
+)");
+  expect_diag(r, 5, 75, DiagnosticCode::Inconsistent, "targets[0].capacity.max_utilization",
+              msg::max_below_target_utilization("0.6", "0.8"));
+  expect_diag(r, 9, 76, DiagnosticCode::Inconsistent, "targets[1].capacity.max_utilization",
+              msg::max_below_auto_start("0.5", "0.7"));
+  // No target_utilization is auto too.
+  expect_diag(r, 13, 50, DiagnosticCode::Inconsistent, "targets[2].capacity.max_utilization",
+              msg::max_below_auto_start("0.6", "0.7"));
+  EXPECT_EQ(r.error_count(), 3u) << r.report();
+  EXPECT_EQ(r.warning_count(), 0u) << r.report();
+  EXPECT_EQ(msg::max_below_auto_start("0.5", "0.7"),
+            "capacity.max_utilization (0.5) is below 0.7, the utilisation target_utilization: auto starts from; raise "
+            "max_utilization to at least 0.7 or pin target_utilization to a number");
+  EXPECT_NE(r.report().find("test.yaml:5:75: error: capacity.max_utilization (0.6) is below "
+                            "capacity.target_utilization (0.8)"),
+            std::string::npos)
+      << r.report();
+}
+
+TEST(ConfigLoader, ATargetThatCanNeverScaleIsAWarningAtTheTarget) {
+  const LoadResult r = load(R"(
+targets:
+  - name: web
+    scrape: http://127.0.0.1:9464/services/web/metrics
+    metrics: {load: sum(x)}
+  - name: api
+    scrape: http://127.0.0.1:9464/services/api/metrics
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
+  - name: db
+    scrape: http://127.0.0.1:9464/services/db/metrics
+    metrics: {load: sum(x), replicas: max(r)}
+    capacity: {per_replica: 20}
+  - name: cache
+    scrape: http://127.0.0.1:9464/services/cache/metrics
+    metrics: {load: sum(x), saturation: avg(cpu)}
+)");
+  EXPECT_TRUE(r.ok()) << r.report();
+  // One warning per target, naming everything it lacks.
+  expect_diag(r, 2, 5, DiagnosticCode::CannotScale, "targets[0]", msg::cannot_scale("web", true, true),
+              DiagnosticSeverity::Warning);
+  expect_diag(r, 12, 5, DiagnosticCode::CannotScale, "targets[3]", msg::cannot_scale("cache", true, false),
+              DiagnosticSeverity::Warning);
+  EXPECT_EQ(r.warning_count(), 2u) << r.report();
+  EXPECT_EQ(code_name(DiagnosticCode::CannotScale), "cannot-scale");
+  EXPECT_NE(r.report().find("test.yaml:2:5: warning: target \"web\" can never scale: it has no \"replicas\" metric"),
+            std::string::npos)
+      << r.report();
+  EXPECT_EQ(msg::cannot_scale("db", false, true),
+            "target \"db\" can never scale: it has neither capacity.per_replica nor a \"saturation\" metric, so the "
+            "agent cannot tell how much load one replica carries (add capacity.per_replica, the load one replica "
+            "serves at 100% utilisation, or metrics.saturation, a utilisation from 0 to 1)");
+  EXPECT_NE(msg::cannot_scale("cache", true, false).find("add metrics.replicas"), std::string::npos);
 }
 
 // ---- syntax errors, empty and missing files ----

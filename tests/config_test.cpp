@@ -135,7 +135,7 @@ targets:
     scale_down_window: 15m
   - name: search
     kind: AutoScalingGroup
-    metrics: {load: sum(search_qps)}
+    metrics: {load: sum(search_qps), replicas: max(asg_desired), saturation: avg(asg_cpu)}
 )");
   ASSERT_TRUE(r.ok()) << r.report();
   EXPECT_TRUE(r.diagnostics.empty()) << r.report();
@@ -245,10 +245,10 @@ TEST(ConfigLoader, UnknownNestedKeyHasExactPositionAndPath) {
 targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
   - name: api
     scrape: http://127.0.0.1:9464/services/api/metrics
-    metrics: {load: sum(y)}
+    metrics: {load: sum(y), replicas: max(r), saturation: avg(cpu)}
     limits:
       min_replicas: 1
       max_replicsa: 3
@@ -296,7 +296,7 @@ prometheus:
 targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
-    metrics: {load: sum(x)}
+    metrics: {load: sum(x), replicas: max(r), saturation: avg(cpu)}
     capacity: {target_utilization: 1.5}
 )");
   EXPECT_FALSE(r.ok());
@@ -340,7 +340,7 @@ TEST(Diagnostics, JsonCarriesEveryField) {
 TEST(Diagnostics, CaretKeepsTabsAndEveryCodeHasANameAndDescription) {
   Diagnostic d{DiagnosticSeverity::Warning, DiagnosticCode::ScrapeIgnored, "f.yaml", 3, 4, "", "m", "\tab: c"};
   EXPECT_EQ(format_diagnostic(d), "f.yaml:3:4: warning: m\n  \tab: c\n  \t  ^\n");
-  for (int c = 0; c <= static_cast<int>(DiagnosticCode::ApprovalsIncomplete); ++c) {  // the last code
+  for (int c = 0; c <= static_cast<int>(DiagnosticCode::CannotScale); ++c) {  // the last code
     const auto code = static_cast<DiagnosticCode>(c);
     EXPECT_NE(code_name(code), "unknown");
     EXPECT_FALSE(code_description(code).empty());

@@ -36,13 +36,16 @@ inline void expect_diag(const LoadResult& r, int line, int column, DiagnosticCod
   EXPECT_EQ(d->file, "test.yaml");
 }
 
-// A valid sidecar-mode target, for cases about other sections.
+// A valid sidecar-mode target, for cases about other sections: with the replicas and saturation
+// signals the planner needs, so it draws no cannot-scale warning.
 inline const std::string kTarget = R"(
 targets:
   - name: web
     scrape: http://127.0.0.1:9464/services/web/metrics
     metrics:
       load: sum(rate(http_requests_total[1m]))
+      replicas: kube_deployment_spec_replicas{deployment="web"}
+      saturation: avg(cpu_utilization{service="web"})
 )";
 
 }  // namespace opspilot::agent::config_test

@@ -97,6 +97,14 @@ TEST(ForecastCommand, BadInputIsAClearErrorNeverAForecast) {
   EXPECT_EQ(run("forecast --input " + in + " --horizon 90m", &out), 2);
   EXPECT_NE(out.find("not a whole number"), std::string::npos) << out;
   EXPECT_EQ(run("forecast --input " + in + " --horizon 5 --level 150", &out), 2);
+  // A fraction where a percentage belongs is refused, not read as a 0.95% interval.
+  EXPECT_EQ(run("forecast --input " + in + " --horizon 5 --level 0.95", &out), 2);
+  EXPECT_NE(out.find("--level takes percentages such as 80,95; got 0.95 (did you mean 95?)"), std::string::npos) << out;
+  EXPECT_EQ(run("forecast --input " + in + " --horizon 5 --level 80,0.5", &out), 2);
+  EXPECT_NE(out.find("got 0.5 (did you mean 50?)"), std::string::npos) << out;
+  EXPECT_EQ(run("forecast --input " + in + " --horizon 5 --level 80,95,80", &out), 2);
+  EXPECT_NE(out.find("--level names 80 twice"), std::string::npos) << out;
+  EXPECT_EQ(run("forecast --input " + in + " --horizon 5 --level 1,99", &out), 0) << out;
 
   const std::string bad_time = dir.write("t.csv", "timestamp,value\n2026-01-05T00:00:00Z,1\nyesterday,2\n");
   EXPECT_EQ(run("forecast --input " + bad_time + " --horizon 5", &out), 1);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -226,23 +227,34 @@ int cmd_plan(const Args& args) {
 int cmd_decisions(const Args& args) {
   const Options o = parse_options(args, {"config", "journal", "target", "limit"}, {"json", "all"});
   if (!o.error.empty()) return usage_error("decisions", o.error);
-  auto j = open_journal_for_reading(o, "decisions");
-  if (!j) return 1;
   std::size_t limit = 50;
   if (o.has("limit")) {
+    // Digits only: stoul would take "-3" as a huge number and "5x" as 5.
+    const std::string text = o.get("limit");
+    std::size_t used = 0;
+    unsigned long long v = 0;
     try {
-      limit = std::stoul(o.get("limit"));
+      if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.front()))) v = std::stoull(text, &used);
     } catch (const std::exception&) {
-      return usage_error("decisions", "--limit must be a number, got \"" + o.get("limit") + "\"");
+      used = 0;
     }
+    if (used == 0 || used != text.size() || v == 0)
+      return usage_error("decisions", "--limit is how many decisions to list and must be a whole number of at least 1, "
+                                      "got \"" + text + "\"");
+    limit = static_cast<std::size_t>(v);
   }
-  auto list = j->list(o.get("target"), limit);
-  if (!o.has("all")) {
-    // Holds are noise in a listing unless asked for.
-    std::vector<Decision> kept;
-    for (auto& d : list)
-      if (d.state != DecisionState::Held) kept.push_back(std::move(d));
-    list = std::move(kept);
+  auto j = open_journal_for_reading(o, "decisions");
+  if (!j) return 1;
+  std::vector<Decision> list;
+  if (o.has("all")) {
+    list = j->list(o.get("target"), limit);
+  } else {
+    // Holds are noise in a listing unless asked for. The limit counts what is listed, so the
+    // holds are dropped before it applies: read all, newest first, and keep the first `limit`.
+    for (auto& d : j->list(o.get("target"), 0)) {
+      if (list.size() == limit) break;
+      if (d.state != DecisionState::Held) list.push_back(std::move(d));
+    }
   }
   if (o.has("json")) {
     nlohmann::json arr = nlohmann::json::array();

@@ -1,4 +1,5 @@
 // `opspilot forecast`: the agent's forecaster on any CSV series, with calibrated intervals.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include "agent/cli/commands.h"
 #include "agent/cli/csv_input.h"
 #include "agent/config/duration.h"
+#include "agent/format.h"
 #include "agent/predict/forecast.h"
 #include "agent/predict/regular_series.h"
 
@@ -80,6 +82,12 @@ int cmd_forecast(const Args& args) {
     const double v = std::strtod(part.c_str(), &end);
     if (part.empty() || end != part.c_str() + part.size() || !(v > 0 && v < 100))
       return usage("--level \"" + part + "\" is not a percentage in (0, 100), e.g. 80,95");
+    // 0.95 is a fraction written where a percentage belongs, not a 0.95% interval.
+    if (v < 1)
+      return usage("--level takes percentages such as 80,95; got " + part + " (did you mean " + fmt("%g", v * 100) +
+                   "?)");
+    if (std::find(fo.levels.begin(), fo.levels.end(), v / 100) != fo.levels.end())
+      return usage("--level names " + part + " twice; give each level once, e.g. 80,95");
     fo.levels.push_back(v / 100);
   }
   if (fo.levels.empty()) return usage("--level names no level; e.g. --level 80,95");

@@ -29,6 +29,7 @@ std::string_view code_name(DiagnosticCode code) {
     case DiagnosticCode::LiteralSecret: return "literal-secret";
     case DiagnosticCode::DuplicateSecret: return "duplicate-secret";
     case DiagnosticCode::ApprovalsIncomplete: return "approvals-incomplete";
+    case DiagnosticCode::CannotScale: return "cannot-scale";
   }
   return "unknown";
 }
@@ -60,6 +61,8 @@ std::string_view code_description(DiagnosticCode code) {
     case DiagnosticCode::LiteralSecret: return "A secret written in the config file; prefer a file or a variable.";
     case DiagnosticCode::DuplicateSecret: return "Two API tokens share one secret.";
     case DiagnosticCode::ApprovalsIncomplete: return "Slack settings that cannot post or cannot verify approvals.";
+    case DiagnosticCode::CannotScale:
+      return "A target without capacity.per_replica or a saturation metric, or without a replicas metric: it never scales.";
   }
   return "";
 }

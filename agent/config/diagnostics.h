@@ -44,6 +44,7 @@ enum class DiagnosticCode {
   LiteralSecret,      // warning: a secret written into the config file itself
   DuplicateSecret,    // two API tokens with one secret
   ApprovalsIncomplete,  // warning: Slack settings that cannot do everything they seem to
+  CannotScale,          // warning: a target without the signals or capacity the planner sizes from
 };
 
 std::string_view code_name(DiagnosticCode code);         // "unknown-key"
@@ -142,6 +143,30 @@ inline std::string min_above_max(long long min, long long max) {
 inline std::string stale_below_interval(std::string_view stale_after, std::string_view interval) {
   return "stale_after (" + std::string(stale_after) + ") is shorter than interval (" +
          std::string(interval) + "); every sample would be stale before the next tick";
+}
+/// `max` and `target` as written (or the start value of `auto`).
+inline std::string max_below_target_utilization(std::string_view max, std::string_view target) {
+  return "capacity.max_utilization (" + std::string(max) + ") is below capacity.target_utilization (" +
+         std::string(target) + "); expected max_utilization >= target_utilization";
+}
+inline std::string max_below_auto_start(std::string_view max, std::string_view start) {
+  return "capacity.max_utilization (" + std::string(max) + ") is below " + std::string(start) +
+         ", the utilisation target_utilization: auto starts from; raise max_utilization to at least " +
+         std::string(start) + " or pin target_utilization to a number";
+}
+/// A target the planner can never size: `no_replicas` (no current count), `no_capacity` (neither
+/// capacity.per_replica nor a saturation signal to estimate it from). One message for both.
+inline std::string cannot_scale(std::string_view target, bool no_replicas, bool no_capacity) {
+  std::string m = "target " + q(target) + " can never scale: it has ";
+  if (no_replicas)
+    m += "no \"replicas\" metric, so the agent does not know the current count (add metrics.replicas, e.g. "
+         "kube_deployment_spec_replicas{deployment=\"" + std::string(target) + "\"})";
+  if (no_replicas && no_capacity) m += ", and ";
+  if (no_capacity)
+    m += "neither capacity.per_replica nor a \"saturation\" metric, so the agent cannot tell how much load one "
+         "replica carries (add capacity.per_replica, the load one replica serves at 100% utilisation, or "
+         "metrics.saturation, a utilisation from 0 to 1)";
+  return m;
 }
 inline std::string missing_scrape(std::string_view target) {
   return "target " + q(target) +

@@ -79,6 +79,11 @@ bool ratio(double v) { return v >= 0 && v <= 1; }
 bool percent(double v) { return v > 0 && v < 100; }
 bool upper_quantile(double v) { return v >= 0.5 && v < 1; }
 bool factor(double v) { return v >= 1; }
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 void load_forecast(Reader& r, const Entry* e, ForecastSpec& f) {
   const std::optional<MapView> m = r.section(e, &kForecastKeys);
@@ -247,12 +252,24 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
     r.read_number(cm->find("per_replica"), non_negative, msg::number_non_negative(), t.capacity.per_replica);
     // `auto` (or no value) learns the utilisation; a number pins it.
     const Entry* tu = cm->find("target_utilization");
+    bool tu_ok = true;
     if (tu != nullptr && !(tu->value.IsScalar() && tu->value.Scalar() == "auto")) {
       t.capacity.learn_utilization = false;
-      r.read_number(tu, utilization, msg::number_positive_at_most_one() + " or auto", t.capacity.target_utilization);
+      tu_ok = r.read_number(tu, utilization, msg::number_positive_at_most_one() + " or auto",
+                            t.capacity.target_utilization);
     }
-    r.read_number(cm->find("max_utilization"), utilization, msg::number_positive_at_most_one(),
-                  t.capacity.max_utilization);
+    const Entry* mu = cm->find("max_utilization");
+    const bool max_ok = r.read_number(mu, utilization, msg::number_positive_at_most_one(), t.capacity.max_utilization);
+    // Only a max_utilization written here is checked: the default (0.9) matters only when learning.
+    if (mu != nullptr && max_ok) {
+      if (!t.capacity.learn_utilization && tu_ok && t.capacity.max_utilization < t.capacity.target_utilization) {
+        r.bad(*mu, Code::Inconsistent,
+              msg::max_below_target_utilization(mu->value.Scalar(), tu->value.Scalar()));
+      } else if (t.capacity.learn_utilization && t.capacity.max_utilization < CapacitySpec{}.target_utilization) {
+        r.bad(*mu, Code::Inconsistent,
+              msg::max_below_auto_start(mu->value.Scalar(), number_text(CapacitySpec{}.target_utilization)));
+      }
+    }
   }
   load_limits(r, m->find("limits"), t.limits);
   r.read_duration(m->find("readiness_delay"), Duration(0), t.readiness_delay);
@@ -262,6 +279,14 @@ void load_target(Reader& r, const YAML::Node& node, const std::string& path, boo
   load_remediation(r, m->find("remediation"), t.remediation);
 
   const std::string& label = t.name.empty() ? path : t.name;
+  // The planner sizes from per-replica capacity (configured, or estimated from saturation) and
+  // the current count: without either, every tick holds. Legal, so a warning, at the target.
+  if (m->find("metrics") != nullptr) {
+    const bool no_capacity = t.capacity.per_replica <= 0 && t.signals.count("saturation") == 0;
+    const bool no_replicas = t.signals.count("replicas") == 0;
+    if (no_capacity || no_replicas)
+      r.warning(Code::CannotScale, node, path, msg::cannot_scale(label, no_replicas, no_capacity));
+  }
   if (controller && scrape != nullptr) {
     r.warning(Code::ScrapeIgnored, Reader::at(*scrape), scrape->path, msg::scrape_ignored(label));
     t.scrape_url.clear();  // Config's contract: empty in controller mode

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -268,9 +269,11 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
     w.policies = o.policies;
     int asked = o.service.initial_replicas;
     std::set<std::string> ids;
+    std::map<std::string, std::string> approvals;  // decision id -> its approval request's latest status
     w.on_decision = [&](const agent::Decision& d) {
       ++res.records;
       if (ids.insert(d.id).second) ++res.decisions;
+      if (d.approval.asked()) approvals[d.id] = d.approval.status;
       if (d.state == agent::DecisionState::Acting) ++res.actions;
       if (d.action == "scale" && d.state == agent::DecisionState::Applied && d.desired_replicas != asked) {
         ++r.scaling_actions;
@@ -290,6 +293,11 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
     const auto end = agent::from_unix_seconds(static_cast<double>(o.trace.start_unix) +
                                               static_cast<double>(steps) * o.trace.step_s);
     world->run_until(end);
+    // A backtest has no approver: every request expires (or is still open at the end).
+    for (const auto& [id, status] : approvals) {
+      ++res.approval_requests;
+      if (status == "pending" || status == "expired") ++res.unanswered_approvals;
+    }
     world->sandbox().with_model([&](sandbox::Model& m) {
       score(o, m.services().front(), r);
       return 0;
@@ -313,9 +321,14 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
     res.oracle = run_controller(o, "oracle", sync_s,
                                 [&](double now, const sandbox::ServiceStatus&) { return oracle.desired(now); });
   }
+  if (o.target.empty() && o.config.targets.size() > 1)
+    res.notes.push_back("target " + spec->name + ", the first of " + std::to_string(o.config.targets.size()) +
+                        " in the config; --target chooses another");
+  // The peak of the steps replayed, not of the whole file: a --duration window has its own.
+  const double peak =
+      *std::max_element(o.trace.rps.begin(), o.trace.rps.begin() + static_cast<std::ptrdiff_t>(steps));
   res.notes.push_back("trace " + o.trace.source + ": " + std::to_string(steps) + " steps of " +
-                      fmt("%g", o.trace.step_s) + " s, peak " +
-                      fmt("%.1f", *std::max_element(o.trace.rps.begin(), o.trace.rps.end())) + " req/s" +
+                      fmt("%g", o.trace.step_s) + " s, peak " + fmt("%.1f", peak) + " req/s" +
                       (o.trace.gaps ? ", " + std::to_string(o.trace.gaps) + " missing steps filled" : "") +
                       (o.trace.repaired ? ", " + std::to_string(o.trace.repaired) + " bad values repaired" : ""));
   res.notes.push_back("service model: " + fmt("%g", o.service.per_replica) + " req/s per replica, " +
@@ -332,6 +345,12 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
                       fmt("%.2f", spec->capacity.target_utilization) + " under overload");
   res.notes.push_back("SLO: a minute is violated when p99 latency > " + fmt("%g", o.slo.latency_s) +
                       " s or more than " + fmt("%g", o.slo.error_ratio * 100) + "% of requests fail");
+  if (res.unanswered_approvals > 0)
+    res.notes.push_back("opspilot: " + std::to_string(res.unanswered_approvals) + " of " +
+                        std::to_string(res.approval_requests) +
+                        " approval requests went unanswered (a backtest has no approver); each was settled by the "
+                        "policy's on_expiry (deny: not acted on), so opspilot's numbers here are of what it may do "
+                        "without a human, not of what it proposed");
   return res;
 }
 
@@ -448,13 +467,20 @@ std::string summary_markdown(const BacktestOptions& o, const BacktestResult& r) 
       << fmt("%.1f%%", run->mean_utilization * 100) << " | " << fmt("%.2f s", run->wall_seconds) << " |\n";
   }
   if (r.opspilot.ran && r.hpa.ran) {
-    s << "\nopspilot vs HPA: SLO-violation minutes "
-      << (r.hpa.slo_violation_minutes > 0 ? fmt("%.0f%%", 100 * r.opspilot.slo_violation_minutes / r.hpa.slo_violation_minutes)
-                                          : std::string("n/a (HPA had none)"))
-      << " of the HPA's, replica-hours " << fmt("%.1f%%", 100 * (r.opspilot.replica_hours / r.hpa.replica_hours - 1))
-      << " vs the HPA";
+    s << "\nopspilot vs HPA: ";
+    if (r.hpa.slo_violation_minutes > 0)
+      s << "SLO-violation minutes "
+        << fmt("%.0f%%", 100 * r.opspilot.slo_violation_minutes / r.hpa.slo_violation_minutes) << " of the HPA's";
+    else if (r.opspilot.slo_violation_minutes > 0)
+      s << "SLO-violation minutes: " << fmt("%.0f", r.opspilot.slo_violation_minutes) << " (the HPA had none)";
+    else
+      s << "no SLO-violation minutes, as for the HPA";
+    // Signed, as in the operating-points table: + is more replica-hours than the reference.
+    if (r.hpa.replica_hours > 0)
+      s << ", replica-hours " << fmt("%+.1f%%", 100 * (r.opspilot.replica_hours / r.hpa.replica_hours - 1))
+        << " vs the HPA";
     if (r.oracle.ran && r.oracle.replica_hours > 0)
-      s << ", " << fmt("%.1f%%", 100 * (r.opspilot.replica_hours / r.oracle.replica_hours - 1)) << " vs the oracle";
+      s << ", " << fmt("%+.1f%%", 100 * (r.opspilot.replica_hours / r.oracle.replica_hours - 1)) << " vs the oracle";
     s << ".\n";
   }
   s << "\n";

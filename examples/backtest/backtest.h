@@ -71,6 +71,8 @@ struct BacktestResult {
   std::size_t decisions = 0;        // opspilot decisions journaled (distinct ids)
   std::size_t records = 0;          // journal records written (a decision is updated as it progresses)
   std::size_t actions = 0;          // of which acted on (applied, verified or failed)
+  std::size_t approval_requests = 0;     // opspilot decisions that asked a human (a policy's needs_approval)
+  std::size_t unanswered_approvals = 0;  // of which nobody answered (all, in a backtest: it has no approver)
   std::vector<std::string> notes;   // what the harness assumed, in words
 };
 

@@ -2,6 +2,8 @@
 #include "examples/backtest/backtest_cmd.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -52,7 +54,13 @@ bool number(const agent::cli::Options& o, const std::string& flag, double* out, 
 /// --quantiles: distinct upper quantiles in [0.5, 1), as forecast.quantile takes them.
 bool quantiles(const agent::cli::Options& o, std::vector<OperatingPoint>* points, bool learn, std::string* err) {
   if (!o.has("quantiles")) return true;
-  for (const std::string& text : agent::cli::split_list(o.get("quantiles"))) {
+  // split_list drops empty elements; here "0.9," or "0.8,,0.9" is a typo, not a shorter list.
+  const std::string list = o.get("quantiles");
+  if (!list.empty() && (list.front() == ',' || list.back() == ',' || list.find(",,") != std::string::npos)) {
+    *err = "--quantiles \"" + list + "\" has an empty element; give quantiles such as 0.8,0.9,0.95";
+    return false;
+  }
+  for (const std::string& text : agent::cli::split_list(list)) {
     double q = 0;
     std::size_t used = 0;
     try {
@@ -79,6 +87,18 @@ bool write(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
   return static_cast<bool>(out.flush());
+}
+
+/// "58.6 days", "6.0 hours", "40 minutes": how long `seconds` of trace is, for notes.
+std::string span(double seconds) {
+  char buf[64];
+  if (seconds >= 2 * 86400)
+    std::snprintf(buf, sizeof buf, "%.1f days", seconds / 86400);
+  else if (seconds >= 2 * 3600)
+    std::snprintf(buf, sizeof buf, "%.1f hours", seconds / 3600);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f minutes", seconds / 60);
+  return buf;
 }
 
 nlohmann::json run_json(const RunResult& r) {
@@ -145,21 +165,44 @@ int cmd_backtest(const Args& args) {
       !number(o, "seed", &seed, &err) || !number(o, "latency-slo", &b.slo.latency_s, &err) ||
       !number(o, "error-slo", &b.slo.error_ratio, &err))
     return usage_error(err);
+  if (!(b.slo.latency_s > 0))
+    return usage_error("--latency-slo is the p99 latency in seconds above which a minute is violated and must be > 0, "
+                       "got \"" + o.get("latency-slo") + "\"");
+  if (!(b.slo.error_ratio > 0 && b.slo.error_ratio < 1))
+    return usage_error("--error-slo is the failed share of requests above which a minute is violated, in (0, 1) "
+                       "(0.01 = 1%), got \"" + o.get("error-slo") + "\"");
+  if (o.has("scale") && !(scale > 0)) return usage_error("--scale must be > 0, got \"" + o.get("scale") + "\"");
   if (o.has("peak-replicas")) {
-    // Scaled so that the trace's peak needs this many replicas at the target utilisation.
-    const double peak = *std::max_element(b.trace.rps.begin(), b.trace.rps.end());
-    if (peak <= 0) return usage_error("--peak-replicas: the trace's peak is 0");
-    scale = peak_replicas * b.service.per_replica * target->capacity.target_utilization / peak;
+    if (!(peak_replicas > 0))
+      return usage_error("--peak-replicas is how many replicas the replayed peak needs and must be > 0, got \"" +
+                         o.get("peak-replicas") + "\"");
+    if (peak_replicas > target->limits.max_replicas)
+      return usage_error("--peak-replicas " + o.get("peak-replicas") + " is above the target's max_replicas " +
+                         std::to_string(target->limits.max_replicas) + " (limits.max_replicas of \"" + target->name +
+                         "\"): no controller could reach it");
   }
-  if (!(scale > 0)) return usage_error("--scale must be > 0");
-  for (double& v : b.trace.rps) v *= scale;
   b.seed = static_cast<std::uint64_t>(seed);
+  const double trace_s = static_cast<double>(b.trace.rps.size()) * b.trace.step_s;
+  std::string duration_note;
   if (o.has("duration")) {
     auto d = agent::parse_duration(o.get("duration"), &err);
     if (!d) return usage_error("--duration: " + err);
     b.max_steps = static_cast<std::size_t>(agent::to_seconds(*d) / b.trace.step_s);
     if (b.max_steps == 0) return usage_error("--duration is shorter than one trace step");
+    if (b.max_steps > b.trace.rps.size()) {
+      duration_note = "--duration " + o.get("duration") + ": the trace has " + span(trace_s) + "; all of it is replayed";
+      b.max_steps = b.trace.rps.size();
+    }
   }
+  const std::size_t steps = b.max_steps > 0 ? b.max_steps : b.trace.rps.size();
+  if (o.has("peak-replicas")) {
+    // Scaled so that the peak of the steps replayed (not of the whole file) needs this many
+    // replicas at the target utilisation.
+    const double peak = *std::max_element(b.trace.rps.begin(), b.trace.rps.begin() + static_cast<std::ptrdiff_t>(steps));
+    if (peak <= 0) return usage_error("--peak-replicas: the replayed steps of the trace carry no load (peak 0)");
+    scale = peak_replicas * b.service.per_replica * target->capacity.target_utilization / peak;
+  }
+  for (double& v : b.trace.rps) v *= scale;
   std::vector<OperatingPoint> points;
   if (!quantiles(o, &points, target->capacity.learn_utilization, &err)) return usage_error(err);
 
@@ -194,6 +237,11 @@ int cmd_backtest(const Args& args) {
     std::cerr << "opspilot backtest: " << err << "\n";
     return 1;
   }
+  if (!duration_note.empty()) {  // beside the note on the trace itself
+    auto at = std::find_if(res->notes.begin(), res->notes.end(),
+                           [](const std::string& n) { return n.rfind("trace ", 0) == 0; });
+    res->notes.insert(at == res->notes.end() ? at : at + 1, duration_note);
+  }
   std::string md = summary_markdown(b, *res);
   std::vector<PointResult> swept;
   if (!points.empty()) {
@@ -208,10 +256,11 @@ int cmd_backtest(const Args& args) {
     return 1;
   }
   if (o.has("json")) {
-    nlohmann::json j = {{"trace", b.trace.source},   {"steps", b.max_steps ? b.max_steps : b.trace.rps.size()},
+    nlohmann::json j = {{"trace", b.trace.source},   {"steps", steps},
                         {"seed", b.seed},            {"opspilot", run_json(res->opspilot)},
                         {"hpa", run_json(res->hpa)}, {"oracle", run_json(res->oracle)},
-                        {"decisions", res->decisions}, {"out", out.string()}};
+                        {"decisions", res->decisions}, {"unanswered_approvals", res->unanswered_approvals},
+                        {"notes", res->notes},       {"out", out.string()}};
     if (!swept.empty()) {
       nlohmann::json list = nlohmann::json::array();
       for (const PointResult& p : swept) {
