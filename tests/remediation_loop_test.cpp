@@ -144,6 +144,18 @@ struct Loop : ::testing::Test {
     r.on_decision([this](const Decision& d) { journaled.push_back(d); });
     return r;
   }
+  /// prod/web's policy: rollbacks need the `oncall` token's approval, requests live `ttl`.
+  std::unique_ptr<opspilot::policies::PolicySet> rollback_needs_approval(const std::string& ttl) {
+    const std::string file = dir.file("prod.yaml");
+    std::ofstream(file) << "apiVersion: opspilot.dev/v1\nkind: Policy\nmetadata: {name: prod}\nspec:\n"
+                           "  targets: [{namespace: prod, name: web}]\n  actions: [scale, restart, rollback]\n"
+                           "  approval:\n    ttl: " << ttl << "\n    rules:\n      - name: rollback\n"
+                           "        kinds: [rollback]\n        approvers: {tokens: [oncall]}\n";
+    auto policies = std::make_unique<opspilot::policies::PolicySet>(std::vector<std::string>{file});
+    const auto rep = policies->reload();
+    EXPECT_TRUE(rep.ok) << opspilot::policies::format_diagnostics(rep.diagnostics);
+    return policies;
+  }
   Decision tick(Reconciler& r) {
     clock.advance(15s);
     return r.tick(*target);
@@ -383,25 +395,9 @@ TEST_F(Loop, RecoveryWithoutDataIsRecordedAsNoData) {
 }
 
 TEST_F(Loop, ARollbackWaitsForApprovalWhenAPolicyAsks) {
-  const std::string file = dir.file("prod.yaml");
-  std::ofstream(file) << R"(apiVersion: opspilot.dev/v1
-kind: Policy
-metadata: {name: prod}
-spec:
-  targets: [{namespace: prod, name: web}]
-  actions: [scale, restart, rollback]
-  approval:
-    ttl: 10m
-    rules:
-      - name: rollback
-        kinds: [rollback]
-        approvers: {tokens: [oncall]}
-)";
-  opspilot::policies::PolicySet policies(std::vector<std::string>{file});
-  const auto rep = policies.reload();
-  ASSERT_TRUE(rep.ok) << opspilot::policies::format_diagnostics(rep.diagnostics);
+  const auto policies = rollback_needs_approval("10m");
   ApprovalBook book;
-  auto r = reconciler(&policies, &book);
+  auto r = reconciler(policies.get(), &book);
   healthy(r, 20);
   source.revision = 2;
   source.latency = 0.9;
@@ -418,24 +414,9 @@ spec:
 }
 
 TEST_F(Loop, AnEscalationSupersedesARemediationStillWaitingForApproval) {
-  const std::string file = dir.file("prod.yaml");
-  std::ofstream(file) << R"(apiVersion: opspilot.dev/v1
-kind: Policy
-metadata: {name: prod}
-spec:
-  targets: [{namespace: prod, name: web}]
-  actions: [scale, restart, rollback]
-  approval:
-    ttl: 30m
-    rules:
-      - name: rollback
-        kinds: [rollback]
-        approvers: {tokens: [oncall]}
-)";
-  opspilot::policies::PolicySet policies(std::vector<std::string>{file});
-  ASSERT_TRUE(policies.reload().ok);
+  const auto policies = rollback_needs_approval("30m");
   ApprovalBook book;
-  auto r = reconciler(&policies, &book);
+  auto r = reconciler(policies.get(), &book);
   healthy(r, 20);
   source.revision = 2;
   source.latency = 0.9;

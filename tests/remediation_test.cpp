@@ -89,6 +89,15 @@ struct Bench {
     }
     return out;
   }
+  /// One more container restart per tick until the planner proposes something; returns that.
+  RemediationProposal crash_loop(int max = 10) {
+    RemediationProposal p;
+    for (int i = 0; i < max && p.action == RemedyAction::None; ++i) {
+      s.restarts += 1;
+      p = tick();
+    }
+    return p;
+  }
   void healthy(int n) {
     for (int i = 0; i < n; ++i) {
       const auto p = tick();
@@ -470,11 +479,7 @@ TEST(Remediation, SaturationIsLeftToTheScalingPlanner) {
 TEST(Remediation, NeverASecondRestartForOneIncident) {
   Bench b;
   b.healthy(10);
-  RemediationProposal p;
-  for (int i = 0; i < 10 && p.action == RemedyAction::None; ++i) {
-    b.s.restarts += 1;
-    p = b.tick();
-  }
+  const RemediationProposal p = b.crash_loop();
   ASSERT_EQ(p.action, RemedyAction::Restart);
   const Decision d = b.applied(p, "d-restart");
   b.planner->acted(d);
@@ -498,11 +503,7 @@ TEST(Remediation, NeverASecondRestartForOneIncident) {
 TEST(Remediation, AVerifiedRecoveryEndsTheCrashLoopItsRestartsMade) {
   Bench b;
   b.healthy(10);
-  RemediationProposal p;
-  for (int i = 0; i < 10 && p.action == RemedyAction::None; ++i) {
-    b.s.restarts += 1;
-    p = b.tick();
-  }
+  const RemediationProposal p = b.crash_loop();
   ASSERT_EQ(p.action, RemedyAction::Restart);
   Decision d = b.applied(p, "d-restart");
   b.planner->acted(d);
@@ -516,11 +517,7 @@ TEST(Remediation, AVerifiedRecoveryEndsTheCrashLoopItsRestartsMade) {
     EXPECT_EQ(q.action, RemedyAction::None) << "tick " << i << ": " << q.reason;
   }
   // New restarts still count.
-  RemediationProposal again;
-  for (int i = 0; i < 10 && again.action == RemedyAction::None; ++i) {
-    b.s.restarts += 1;
-    again = b.tick();
-  }
+  const RemediationProposal again = b.crash_loop();
   EXPECT_NE(again.action, RemedyAction::None) << again.reason;
 }
 
