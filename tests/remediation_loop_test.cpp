@@ -156,6 +156,13 @@ struct Loop : ::testing::Test {
     EXPECT_TRUE(rep.ok) << opspilot::policies::format_diagnostics(rep.diagnostics);
     return policies;
   }
+  /// Healthy ticks, then revision 2 with p99 at 0.9 s: ticks until the rollback it calls for.
+  Decision bad_deploy_rollback(Reconciler& r) {
+    healthy(r, 20);
+    source.revision = 2;
+    source.latency = 0.9;
+    return until(r, "rollback");
+  }
   Decision tick(Reconciler& r) {
     clock.advance(15s);
     return r.tick(*target);
@@ -398,10 +405,7 @@ TEST_F(Loop, ARollbackWaitsForApprovalWhenAPolicyAsks) {
   const auto policies = rollback_needs_approval("10m");
   ApprovalBook book;
   auto r = reconciler(policies.get(), &book);
-  healthy(r, 20);
-  source.revision = 2;
-  source.latency = 0.9;
-  const Decision d = until(r, "rollback");
+  const Decision d = bad_deploy_rollback(r);
   ASSERT_EQ(d.state, DecisionState::PendingApproval) << d.reason;
   EXPECT_TRUE(actuator.applied.empty());
   EXPECT_EQ(tick(r).state, DecisionState::Held);
@@ -417,10 +421,7 @@ TEST_F(Loop, AnEscalationSupersedesARemediationStillWaitingForApproval) {
   const auto policies = rollback_needs_approval("30m");
   ApprovalBook book;
   auto r = reconciler(policies.get(), &book);
-  healthy(r, 20);
-  source.revision = 2;
-  source.latency = 0.9;
-  const Decision d = until(r, "rollback");
+  const Decision d = bad_deploy_rollback(r);
   ASSERT_EQ(d.state, DecisionState::PendingApproval) << d.reason;
   // While nobody has answered, errors from a dependency appear beside the new revision's latency:
   // the signals conflict, nothing of ours is sure to help, and the escalation is posted without
