@@ -79,7 +79,8 @@ TEST(Cli, PlanShowsWhatItSeesPredictsAndWouldDoWithoutActing) {
   const int before = sb.service("checkout")["replicas"].get<int>();
   const std::string cfg = dir.write("opspilot.yaml", sandbox_config(sb, dir.path().string(), 30, "active", free_port(), 20));
   std::string out;
-  ASSERT_EQ(run_opspilot("plan --warmup 15s -c " + cfg, &out), 0) << out;
+  // The default warm-up is half the longest rate window (30s of the config's clock for [1m]).
+  ASSERT_EQ(run_opspilot("plan -c " + cfg, &out), 0) << out;
   EXPECT_NE(out.find("checkout"), std::string::npos) << out;
   EXPECT_NE(out.find("scale"), std::string::npos) << out;
   EXPECT_NE(out.find("planned"), std::string::npos) << out;
@@ -87,11 +88,18 @@ TEST(Cli, PlanShowsWhatItSeesPredictsAndWouldDoWithoutActing) {
   EXPECT_EQ(sb.service("checkout")["replicas"].get<int>(), before) << "plan never acts";
   EXPECT_FALSE(std::filesystem::exists(dir.file("journal"))) << "plan leaves the agent's journal alone";
 
-  ASSERT_EQ(run_opspilot("plan --json --warmup 15s -c " + cfg, &out), 0) << out;
+  ASSERT_EQ(run_opspilot("plan --json -c " + cfg, &out), 0) << out;
   auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << out;
   ASSERT_EQ(j["plan"].size(), 1u);
   EXPECT_EQ(j["plan"][0]["state"], "planned");
+
+  // Two scrapes 5 s apart would read a 1m rate at a fraction of its value: the load is missing,
+  // said so, and nothing is planned on it.
+  ASSERT_EQ(run_opspilot("plan --warmup 5s -c " + cfg, &out), 0) << out;
+  EXPECT_NE(out.find("warming up: sandbox_http_requests_total has been scraped for 5s (2 scrapes)"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("planned"), std::string::npos) << out;
 }
 
 TEST(Cli, DecisionsAndExplainOnAMissingJournalFailClearly) {

@@ -112,6 +112,16 @@ TEST(PromqlSubset, ParsesTheSubsetAndReportsWhatItReads) {
   EXPECT_TRUE(must_parse("histogram_quantile(5e-1, a_bucket)"));
   EXPECT_EQ(must_parse("replicas")->longest_window(), Duration(0));
   EXPECT_EQ(must_parse("rate(a[500ms])")->longest_window(), Duration(500));
+  // Rates whose extrapolation scales the value (a short history reads them low); not those
+  // inside histogram_quantile (a ratio), not irate (its last two points), not a gauge.
+  EXPECT_TRUE(q->extrapolated().empty());
+  const auto load = must_parse("sum by (code) (increase(a_total[1h30m]))")->extrapolated();
+  ASSERT_EQ(load.size(), 1u);
+  EXPECT_EQ(load[0].name, "a_total");
+  EXPECT_EQ(load[0].window, std::chrono::minutes(90));
+  EXPECT_EQ(must_parse("max(rate(b[30s]))")->extrapolated().at(0).window, std::chrono::seconds(30));
+  EXPECT_TRUE(must_parse("max(irate(a[30s]))")->extrapolated().empty());
+  EXPECT_TRUE(must_parse("replicas")->extrapolated().empty());
 }
 
 TEST(PromqlSubset, SelectorSumsMatchingCurrentSeriesWithAnchoredRegexes) {

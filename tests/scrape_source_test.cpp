@@ -103,40 +103,51 @@ TEST(ScrapeSource, RatesGrowAcrossScrapesAndSurviveACounterReset) {
   EXPECT_NE(o1.get("broken")->error.find("column 6: expected a range selector"), std::string::npos)
       << o1.get("broken")->error;
 
-  // +15 s: code 200 went 100 -> 400, code 500 went 5 -> 15. Prometheus' extrapolation over a
-  // 1m window with two points 15 s apart: start gap 45 s > 16.5 s so half a step (7.5 s), capped
-  // where the counter would be zero (15 s * first/increase): 200: 5 s -> 300*20/15 = 400 per
-  // minute; 500: 7.5 s -> 10*22.5/15 = 15 per minute.
+  // +15 s: code 200 went 100 -> 400, code 500 went 5 -> 15. Two points 15 s apart in a 1m window:
+  // Prometheus would extrapolate half a step towards the window's start, not the 45 s the agent
+  // never saw, and read the rate low; the rates are missing until the scrapes reach within 1.1
+  // steps of the start. The histogram's quantile is a ratio (the same factor on every bucket).
   clock.advance(seconds(15));
   server.write("metrics", exposition(400, 15, 4, {10, 30, 40}));
   Observation o2 = source.observe(target, clock.now());
-  ASSERT_EQ(o2.get("load")->status, SignalStatus::Ok) << o2.get("load")->error;
-  EXPECT_NEAR(o2.get("load")->value, (400.0 + 15.0) / 60.0, 1e-9);
-  EXPECT_EQ(o2.get("load")->sampled_at, t0 + seconds(15));
-  EXPECT_NEAR(o2.get("errors")->value, 15.0 / 60.0, 1e-9);
+  ASSERT_EQ(o2.get("load")->status, SignalStatus::Missing);
+  EXPECT_EQ(o2.get("load")->error,
+            "warming up: http_requests_total has been scraped for 15s (2 scrapes) of the 1m window its rate is "
+            "taken over, which would read low; honest after about 44s of scrapes at this interval");
+  EXPECT_EQ(o2.get("errors")->status, SignalStatus::Missing);
   EXPECT_EQ(o2.get("replicas")->value, 4.0);
-  // Buckets went 0 -> 10, 30, 40: same extrapolation factor for all, so the quantile is that of
-  // (10, 30, 40): rank 20 in (0.1, 0.5] -> 0.1 + 0.4 * 10/20.
+  // Buckets went 0 -> 10, 30, 40: the quantile is that of (10, 30, 40): rank 20 in (0.1, 0.5]
+  // -> 0.1 + 0.4 * 10/20.
   ASSERT_EQ(o2.get("latency")->status, SignalStatus::Ok) << o2.get("latency")->error;
   EXPECT_NEAR(o2.get("latency")->value, 0.3, 1e-9);
 
-  // +15 s: the app restarted, code 200 is back at 50. Increase = 50 - 100 + 400 = 350 over
-  // 30 s sampled; start gap 30 s > 16.5 s -> 7.5 s; zero point 30*100/350 = 8.6 s is further.
+  // +15 s: the app restarted, code 200 is back at 50. Still 30 s short of the window's start.
   clock.advance(seconds(15));
   server.write("metrics", exposition(50, 20, 4, {10, 30, 40}));
   Observation o3 = source.observe(target, clock.now());
-  ASSERT_EQ(o3.get("load")->status, SignalStatus::Ok) << o3.get("load")->error;
-  const double ok_rate = 350.0 * (37.5 / 30.0) / 60.0;
-  const double err_rate = 15.0 * (37.5 / 30.0) / 60.0;  // 5 -> 15 -> 20, zero point 10 s is further
-  EXPECT_NEAR(o3.get("load")->value, ok_rate + err_rate, 1e-9);
-  EXPECT_EQ(o3.get("latency")->status, SignalStatus::Ok);
+  EXPECT_EQ(o3.get("load")->status, SignalStatus::Missing);
+
+  // +15 s: 45 s of scrapes, the window's start 15 s before the first one: within 1.1 steps, so
+  // extrapolated to it, capped where the counter would be zero (sampled × first / increase).
+  // 200: 100 -> 400 -> 50 (a reset) -> 200, increase 100 + 400 = 500, start min(15, 45*100/500);
+  // 500: 5 -> 15 -> 20 -> 26, increase 21, start min(15, 45*5/21).
+  clock.advance(seconds(15));
+  server.write("metrics", exposition(200, 26, 4, {10, 30, 40}));
+  Observation o4 = source.observe(target, clock.now());
+  ASSERT_EQ(o4.get("load")->status, SignalStatus::Ok) << o4.get("load")->error;
+  const double ok_rate = 500.0 * ((45.0 + 9.0) / 45.0) / 60.0;
+  const double err_rate = 21.0 * ((45.0 + 45.0 * 5.0 / 21.0) / 45.0) / 60.0;
+  EXPECT_NEAR(o4.get("load")->value, ok_rate + err_rate, 1e-9);
+  EXPECT_EQ(o4.get("load")->sampled_at, t0 + seconds(45));
+  EXPECT_NEAR(o4.get("errors")->value, err_rate, 1e-9);
+  EXPECT_EQ(o4.get("latency")->status, SignalStatus::Ok);
 
   const ScrapeStats st = source.stats();
-  EXPECT_EQ(st.scrapes, 3u);
+  EXPECT_EQ(st.scrapes, 4u);
   EXPECT_EQ(st.scrape_errors, 0u);
   EXPECT_EQ(st.counter_resets, 1u);
   EXPECT_EQ(st.bad_lines, 0u);
-  EXPECT_EQ(st.samples, 3u * 7u);
+  EXPECT_EQ(st.samples, 4u * 7u);
 }
 
 TEST(ScrapeSource, BadLinesAndNanSamplesAreCountedAndExplained) {
@@ -171,7 +182,7 @@ TEST(ScrapeSource, OpenMetricsBodyWithTimestampsIsRecognisedAndUsed) {
   TargetSpec target;
   target.name = "om";
   target.scrape_url = server.url("metrics");  // served as application/octet-stream: sniffed
-  target.signals["load"].query = "increase(jobs_total[1m])";
+  target.signals["load"].query = "increase(jobs_total[20s])";
   const double base = to_unix_seconds(clock.now());
   auto body = [&](double ts, double v) {
     return "# TYPE jobs counter\njobs_total " + std::to_string(v) + " " + std::to_string(ts) +
@@ -184,7 +195,7 @@ TEST(ScrapeSource, OpenMetricsBodyWithTimestampsIsRecognisedAndUsed) {
   const Observation o = source.observe(target, clock.now());
   ASSERT_EQ(o.get("load")->status, SignalStatus::Ok) << o.get("load")->error;
   // Points at now-15 s and now-5 s (their own timestamps, not the scrape times): a 10 s step;
-  // start gap 45 s > 11 s extrapolates half a step (5 s), end gap 5 s extrapolates fully:
+  // the window (now-20 s, now]: start gap 5 s and end gap 5 s, both under 11 s, extrapolate fully:
   // increase 10 * (10+5+5)/10.
   EXPECT_NEAR(o.get("load")->value, 20.0, 1e-6);
   EXPECT_EQ(o.get("load")->sampled_at, clock.now() - seconds(5));

@@ -19,6 +19,7 @@
 #include "agent/config/duration.h"
 #include "agent/config/loader.h"
 #include "agent/journal/journal.h"
+#include "agent/source/promql_subset.h"
 #include "agent/report/report.h"
 #include "policies/loader.h"
 
@@ -189,7 +190,13 @@ int cmd_plan(const Args& args) {
   cfg->journal.path = scratch.string();
   cfg->journal.fsync = false;
   cfg->journal.record_every_tick = true;
+  // Rates need scrapes across most of their window (ScrapeSource's warm-up): two scrapes half
+  // the longest such window apart make every rate honest; 5 s when there is none (irate, gauges).
   Duration warmup = std::chrono::seconds(5);
+  for (const TargetSpec& t : cfg->targets)
+    for (const auto& [role, signal] : t.signals)
+      if (const auto q = promql::Query::parse(signal.query, nullptr))
+        for (const promql::MetricUse& u : q->extrapolated()) warmup = std::max(warmup, u.window / 2);
   if (o.has("warmup")) {
     std::string e;
     auto d = parse_duration(o.get("warmup"), &e);

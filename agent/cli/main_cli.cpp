@@ -13,7 +13,7 @@ usage: opspilot COMMAND [options]
 commands:
   run -c FILE [--dry-run] [--quiet]     run the reconcile loop and the HTTP server
   validate -c FILE [--json]             check a configuration; every problem as file:line:col
-  plan -c FILE [--json] [--warmup 5s]   one dry-run tick: what it sees, predicts and would do
+  plan -c FILE [--json] [--warmup D]    one dry-run tick: what it sees, predicts and would do
   decisions [-c FILE | --journal DIR] [--target T] [--limit N] [--all] [--json]
                                         list journaled decisions, newest first
   explain ID [-c FILE | --journal DIR] [--json]

@@ -388,6 +388,14 @@ void collect_metrics(const Expr& e, std::vector<MetricUse>* out) {
   if (e.arg) collect_metrics(*e.arg, out);
 }
 
+void collect_extrapolated(const Expr& e, bool in_quantile, std::vector<MetricUse>* out) {
+  if ((e.kind == Kind::Rate || e.kind == Kind::Increase) && !in_quantile && e.arg) {
+    out->push_back(MetricUse{e.arg->metric, e.arg->range});
+    return;
+  }
+  if (e.arg) collect_extrapolated(*e.arg, in_quantile || e.kind == Kind::Quantile, out);
+}
+
 }  // namespace
 
 std::shared_ptr<const Query> Query::parse(std::string_view text, QueryError* error) {
@@ -400,7 +408,9 @@ std::shared_ptr<const Query> Query::parse(std::string_view text, QueryError* err
 }
 
 Query::Query(std::string text, std::shared_ptr<const Expr> root, std::vector<MetricUse> metrics)
-    : text_(std::move(text)), root_(std::move(root)), metrics_(std::move(metrics)) {}
+    : text_(std::move(text)), root_(std::move(root)), metrics_(std::move(metrics)) {
+  if (root_) collect_extrapolated(*root_, false, &extrapolated_);
+}
 
 Duration Query::longest_window() const {
   Duration w{0};

@@ -101,6 +101,11 @@ class Query {
   const std::vector<MetricUse>& metrics() const { return metrics_; }
   /// The longest range window in the query (0 when there is none).
   Duration longest_window() const;
+  /// The rate()/increase() range selectors whose extrapolated increase scales the query's value
+  /// (not those inside histogram_quantile(), where a common factor cancels): with history that
+  /// starts inside their window, Prometheus' extrapolation stops short of the window's start
+  /// and they read low.
+  const std::vector<MetricUse>& extrapolated() const { return extrapolated_; }
 
   /// Evaluates at `now` over `source`, reduced to one number as the header comment describes.
   EvalResult evaluate(const SeriesSource& source, TimePoint now) const;
@@ -111,6 +116,7 @@ class Query {
   std::string text_;
   std::shared_ptr<const Expr> root_;
   std::vector<MetricUse> metrics_;
+  std::vector<MetricUse> extrapolated_;
 };
 
 /// Prometheus' extrapolatedRate over points already cut to the range (start, end]: the increase

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
 
 #include "actuators/common/http_client.h"
+#include "agent/config/duration.h"
 
 namespace opspilot::agent {
 
@@ -107,6 +109,13 @@ struct ScrapeSource::TargetState {
   std::mutex mu;
   std::map<std::string, CachedQuery> queries;  // by role
   std::vector<promql::MetricUse> uses;         // union over the queries, longest window per name
+  /// Since when, and in how many scrapes, each queried metric has been collected: a rate over a
+  /// window longer than that history reads low (warming_up()).
+  struct Watch {
+    TimePoint since{};
+    std::size_t scrapes = 0;
+  };
+  std::map<std::string, Watch, std::less<>> watched;
   SeriesHistory history;
   exposition::Parser parser;
 };
@@ -203,9 +212,37 @@ void ScrapeSource::refresh_queries(TargetState& st, const TargetSpec& target) {
   std::vector<std::string> names;
   for (const auto& u : st.uses) names.push_back(u.name);
   st.history.retain_only(names);
+  std::erase_if(st.watched, [&](const auto& w) { return std::find(names.begin(), names.end(), w.first) == names.end(); });
 }
 
 namespace {
+
+/// Why `query` has no honest value yet, or nullopt. Prometheus' rate() extrapolates to the start
+/// of its window only when the first point lies within 1.1 average steps of it; when the agent
+/// itself began scraping inside the window, the increase is not extrapolated across the part it
+/// never saw and the rate reads low (two scrapes 5 s apart read a 1m rate at an eighth of its
+/// value). Until the scrapes reach that far, the signal is missing, with when it will not be.
+template <class State>
+std::optional<std::string> warming_up(const State& st, const promql::Query& query, TimePoint now) {
+  for (const promql::MetricUse& u : query.extrapolated()) {
+    const auto w = st.watched.find(u.name);
+    if (w == st.watched.end() || u.window.count() <= 0) continue;
+    const Duration seen = now - w->second.since;
+    if (seen >= u.window) continue;
+    const auto n = w->second.scrapes;
+    if (n < 2) continue;  // the evaluation says it needs two scrapes
+    const double step = to_seconds(seen) / static_cast<double>(n - 1);
+    const double window = to_seconds(u.window);
+    if (window - to_seconds(seen) < 1.1 * step) continue;
+    return "warming up: " + u.name + " has been scraped for " +
+           format_duration(std::chrono::floor<std::chrono::seconds>(seen)) + " (" + std::to_string(n) +
+           " scrapes) of the " + format_duration(u.window) +
+           " window its rate is taken over, which would read low; honest after about " +
+           format_duration(std::chrono::ceil<std::chrono::seconds>(std::chrono::duration<double>(window - 1.1 * step))) +
+           " of scrapes at this interval";
+  }
+  return std::nullopt;
+}
 
 /// Every signal as the query cache says, with `status` and `why` for the parsed ones (a failed
 /// scrape makes them all Error); a query outside the subset keeps its own error. `State` is
@@ -314,6 +351,10 @@ void ScrapeSource::ingest(TargetState& st, const TargetSpec& target, TimePoint n
       default: break;
     }
   });
+  for (const auto& u : st.uses) {
+    auto& w = st.watched[u.name];
+    if (w.scrapes++ == 0) w.since = now;
+  }
   samples_ += ps.samples;
   bad_lines_ += ps.bad_lines;
   nan_samples_ += nan;
@@ -334,6 +375,11 @@ void ScrapeSource::ingest(TargetState& st, const TargetSpec& target, TimePoint n
     if (!cached.query) {
       sv.status = SignalStatus::Error;
       sv.error = cached.error;
+      continue;
+    }
+    if (auto why = warming_up(st, *cached.query, now)) {
+      sv.status = SignalStatus::Missing;
+      sv.error = *why;
       continue;
     }
     const promql::EvalResult r = cached.query->evaluate(st.history, now);
