@@ -106,6 +106,29 @@ TEST(ScalingPlanner, ScaleDownIsStabilisedOverTheWindow) {
   EXPECT_NE(out.reason.find("headroom"), std::string::npos) << out.reason;
 }
 
+TEST(ScalingPlanner, AGapInPlanningDoesNotShortenTheScaleDownWindow) {
+  // No plan for 20 minutes (the load signal was missing, a rollback ran): the recommendation of 8
+  // made before the gap stands until a whole window of fresh ones says otherwise.
+  ScalingPlanner planner;
+  const TargetSpec t = target();
+  TimePoint now(Duration(1'000'000));
+  Observation high = obs(400);
+  Prediction ph = forecast(400);
+  EXPECT_EQ(planner.plan({&t, &high, &ph, 8, now}).desired_replicas, 8);
+  Observation low = obs(100);
+  Prediction pl = forecast(100);
+  now += 20min;
+  for (int tick = 0; tick < 20; ++tick, now += 15s) {  // 4m45s of fresh recommendations
+    const auto out = planner.plan({&t, &low, &pl, 8, now});
+    ASSERT_EQ(out.action, "hold") << "tick " << tick << ": " << out.reason;
+    EXPECT_NE(out.reason.find("scale-down stabilised to 8"), std::string::npos) << out.reason;
+  }
+  now += 15s;  // 5 minutes of them: the window no longer reaches back before the gap
+  const auto out = planner.plan({&t, &low, &pl, 8, now});
+  EXPECT_EQ(out.action, "scale") << out.reason;
+  EXPECT_EQ(out.desired_replicas, 3);
+}
+
 TEST(ScalingPlanner, NoScaleDownWithoutAForecast) {
   ScalingPlanner planner;
   const TargetSpec t = target();

@@ -122,9 +122,13 @@ PlanOutput ScalingPlanner::plan(const PlanInput& in) {
              fmt("%.0f%% utilisation", utilisation(current) * 100) +
              (learning ? "; " + learner_->explain(current) : std::string()) + ")";
 
-  // Scale-down stabilization: the largest recommendation within the window wins.
+  // Scale-down stabilization: the largest recommendation within the window wins. Each one
+  // stands until the next, so the one in force when the window opened counts too: after a gap in
+  // planning (a data outage, a remediation, a wait for approval) the window is a full one of
+  // fresh recommendations, not the first sample after the gap.
   recent_.push_back({in.now, desired});
-  while (!recent_.empty() && recent_.front().at < in.now - t.scale_down_window) recent_.pop_front();
+  const TimePoint opened = in.now - t.scale_down_window;
+  while (recent_.size() > 1 && recent_[1].at <= opened) recent_.pop_front();
   if (desired < current) {
     int stabilized = desired;
     for (const auto& r : recent_) stabilized = std::max(stabilized, r.replicas);
