@@ -123,6 +123,32 @@ TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothing
   EXPECT_EQ(journal->get(first.id)->state, DecisionState::Superseded);
 }
 
+TEST_F(Fixture, ALargerScaleUpHeldBackOnlyByTheCooldownWaitsRatherThanIsDenied) {
+  config.targets[0].limits.cooldown_up = 1min;
+  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  StartingActuator starting;
+  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
+                              nullptr, nullptr, nullptr});
+  source.load = 400;
+  const Decision first = r.tick(*target);
+  ASSERT_EQ(first.state, DecisionState::Applied) << first.reason;
+  source.replicas = 8;
+  // 30 s later the load asks for more: the cooldown the first scale-up started holds it back.
+  source.load = 700;
+  clock.advance(30s);
+  const Decision d = r.tick(*target);
+  EXPECT_EQ(d.state, DecisionState::Held) << d.reason;
+  EXPECT_NE(d.reason.find("waiting for " + first.id), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("not before cooldown.scale_up"), std::string::npos) << d.reason;
+  EXPECT_EQ(starting.applied.size(), 1u);
+  // Past the cooldown it replaces the one still starting.
+  clock.advance(45s);
+  const Decision second = r.tick(*target);
+  ASSERT_EQ(second.state, DecisionState::Applied) << second.reason;
+  EXPECT_EQ(second.desired_replicas, 14);
+  EXPECT_EQ(journal->get(first.id)->state, DecisionState::Superseded);
+}
+
 TEST_F(Fixture, ACapacityEstimatedFromSaturationDoesNotRunAwayWhileReplicasStart) {
   // No capacity.per_replica: estimated from the saturation of the ready replicas.
   TargetSpec& t = config.targets[0];

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
 
 #include "agent/config/duration.h"
 
@@ -315,10 +316,24 @@ void Reconciler::gate(TargetState& ts, Decision& d, const Observation& obs, Time
   d.policy_checked = true;
 
   if (d.policy.verdict == policies::Verdict::Deny) {
-    d.state = DecisionState::Denied;
     std::string why;
+    bool only_cooldowns = true;
     for (const auto& r : d.policy.rules)
-      if (r.verdict == policies::Verdict::Deny) why += (why.empty() ? "" : "; ") + r.rule + ": " + r.reason;
+      if (r.verdict == policies::Verdict::Deny) {
+        why += (why.empty() ? "" : "; ") + r.rule + ": " + r.reason;
+        // "cooldown.scale_up" (the target's limits) or "<policy>/cooldowns.<kind>".
+        const std::string_view local = std::string_view(r.rule).substr(r.rule.rfind('/') + 1);
+        only_cooldowns = only_cooldowns && local.rfind("cooldown", 0) == 0;
+      }
+    if (ts.in_flight && only_cooldowns) {
+      // A larger scale-up while the last one's replicas are still starting, held back only by the
+      // cooldown that scale-up started: it waits with it, and is proposed afresh next tick.
+      d.state = DecisionState::Held;
+      d.reason = waiting_reason(*ts.in_flight) + " (the planner: " + d.reason + "; not before " + why + ")";
+      record(ts, d, false);
+      return;
+    }
+    d.state = DecisionState::Denied;
     d.reason += " — denied by " + why;
     record(ts, d, false);
     return;
