@@ -241,6 +241,7 @@ TEST(ReadTrace, BadValuesAreRepairedWithThePreviousValueAndCounted) {
   const auto t = read_trace(path, "", false, &err);
   ASSERT_TRUE(t) << err;
   EXPECT_EQ(t->repaired, 4u);
+  EXPECT_EQ(t->repaired_lines, (std::vector<std::size_t>{2, 4, 5, 6}));
   EXPECT_EQ(t->gaps, 0u);
   // The first has no previous value (0); the others repeat the previous rate, 2 req/s.
   EXPECT_EQ(t->rps, (std::vector<double>{0, 2, 2, 2, 2, 1}));
@@ -506,13 +507,13 @@ TEST_F(RampBacktest, AnOperatingPointAtTheConfigsOwnSettingsIsTheSameReplay) {
   const BacktestOptions o = ramp_options(dir.file("journal"));
   const agent::TargetSpec& t = o.config.targets[0];
   const OperatingPoint own{t.forecast.quantile, t.capacity.learn_utilization};
-  const std::vector<OperatingPoint> points = {own, {0.6, false}, own};
+  const std::vector<OperatingPoint> points = {own, {0.6, false}, {0.6, false}};
   const auto swept = run_operating_points(o, points, dir.file("points"), 2);
   ASSERT_EQ(swept.size(), 3u);
   ASSERT_TRUE(swept[0].run) << swept[0].error;
   ASSERT_TRUE(swept[1].run) << swept[1].error;
   EXPECT_FALSE(swept[2].run);
-  EXPECT_EQ(swept[2].error, "the same operating point as #1");
+  EXPECT_EQ(swept[2].error, "the same operating point as #2");
   // Two at a time changes nothing: the point at the config's own settings is the base replay.
   const RunResult& same = *swept[0].run;
   EXPECT_EQ(same.name, "opspilot");
@@ -530,8 +531,10 @@ TEST_F(RampBacktest, AnOperatingPointAtTheConfigsOwnSettingsIsTheSameReplay) {
 
   const std::string md = operating_points_markdown(o, *result_, swept);
   for (const char* want : {"| q90, pinned at 70% (config) |", "| q60, pinned at 70% |", "frontier",
-                           "not replayed: the same operating point as #1"})
+                           "not replayed: the same operating point as #2"})
     EXPECT_NE(md.find(want), std::string::npos) << want << " in\n" << md;
+  // The point at the config's settings is the (config) row, not a second one.
+  EXPECT_EQ(md.find("| q90, pinned at 70% |"), std::string::npos) << md;
   const bool cheaper = same.replica_hours <= result_->hpa.replica_hours ||
                        swept[1].run->replica_hours <= result_->hpa.replica_hours;
   EXPECT_NE(md.find(cheaper ? "Fewest SLO-violation minutes at no more replica-hours than the HPA"
@@ -703,7 +706,7 @@ TEST(BacktestCli, QuantilesReplayOpspilotAgainAtEachOperatingPoint) {
   const std::string cfg = cli_config(dir), trace = cli_trace(dir), out_dir = dir.file("out");
   std::string out;
   ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
-                                            trace + " --peak-replicas 10 --quantiles 0.8,0.95 --out " + out_dir +
+                                            trace + " --peak-replicas 10 --quantiles 0.8,0.9,0.95 --out " + out_dir +
                                             " 2>" + dir.file("stderr") + "; }",
                                         &out),
             0)
@@ -711,18 +714,26 @@ TEST(BacktestCli, QuantilesReplayOpspilotAgainAtEachOperatingPoint) {
   const auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << out;
   ASSERT_TRUE(j["operating_points"].is_array()) << out;
-  ASSERT_EQ(j["operating_points"].size(), 2u) << out;
+  ASSERT_EQ(j["operating_points"].size(), 3u) << out;
   EXPECT_EQ(j["operating_points"][0]["quantile"], 0.8);
-  EXPECT_EQ(j["operating_points"][1]["quantile"], 0.95);
+  EXPECT_EQ(j["operating_points"][1]["quantile"], 0.9);
+  EXPECT_EQ(j["operating_points"][2]["quantile"], 0.95);
   for (const auto& p : j["operating_points"]) {
     EXPECT_EQ(p["minutes"], 40) << p.dump();
     EXPECT_GT(p["replica_hours"].get<double>(), 0) << p.dump();
   }
+  // The config's own point (q90, pinned) is the base replay, not run again and not listed twice.
+  EXPECT_EQ(j["operating_points"][1]["config"], true);
+  EXPECT_EQ(j["operating_points"][0]["config"], false);
+  EXPECT_EQ(j["operating_points"][1]["replica_hours"], j["opspilot"]["replica_hours"]);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(out_dir) / "operating-points" / "q90-pinned"));
   std::ifstream md(std::filesystem::path(out_dir) / "backtest.md");
   const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_NE(report.find("## Operating points"), std::string::npos) << report;
   EXPECT_NE(report.find("| q80, pinned at 70% |"), std::string::npos) << report;
   EXPECT_NE(report.find("| q95, pinned at 70% |"), std::string::npos) << report;
+  EXPECT_NE(report.find("| q90, pinned at 70% (config) |"), std::string::npos) << report;
+  EXPECT_EQ(report.find("| q90, pinned at 70% |"), std::string::npos) << report;
   EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(out_dir) / "operating-points" / "q80-pinned"));
 }
 

@@ -123,6 +123,10 @@ TEST(ForecastCommand, BadInputIsAClearErrorNeverAForecast) {
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_NEAR(std::stod(rows[1][2]), 7, 1e-6);
   EXPECT_NE(out.find("note:"), std::string::npos) << out;
+  // The note says where the bad value was (the header is line 1, row 50 is line 52).
+  EXPECT_NE(out.find("1 value(s) empty or not a finite number, treated as missing: line 52 value \"NaN\""),
+            std::string::npos)
+      << out;
 }
 
 TEST(ForecastCommand, ReadsTheNasaTraceAsIs) {

@@ -10,6 +10,9 @@
 namespace opspilot::agent::cli {
 namespace {
 
+/// How many bad values a note quotes, with their lines; the rest are counted.
+constexpr std::size_t kBadValuesQuoted = 5;
+
 std::string trim(const std::string& s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
@@ -140,6 +143,7 @@ std::optional<CsvSeries> read_csv_series(const std::string& path, const std::str
   s.values.resize(vcols.size());
   std::vector<std::string> fields;
   std::size_t lineno = 1, blank = 0;
+  std::string bad_quoted;  // the first kBadValuesQuoted bad values, where they are
   while (std::getline(in, line)) {
     ++lineno;
     if (trim(line).empty()) {
@@ -164,9 +168,15 @@ std::optional<CsvSeries> read_csv_series(const std::string& path, const std::str
     }
     s.time_text.push_back(trim(fields[static_cast<std::size_t>(tcol)]));
     s.time.push_back(*t);
+    s.lines.push_back(lineno);
     for (std::size_t c = 0; c < vcols.size(); ++c) {
-      const auto v = parse_number(fields[static_cast<std::size_t>(vcols[c])]);
-      if (!v || !std::isfinite(*v)) ++s.bad_values;
+      const std::string& text = fields[static_cast<std::size_t>(vcols[c])];
+      const auto v = parse_number(text);
+      if (!v || !std::isfinite(*v)) {
+        if (++s.bad_values <= kBadValuesQuoted)
+          bad_quoted += std::string(s.bad_values > 1 ? ", " : "") + "line " + std::to_string(lineno) + " " +
+                        value_columns[c] + " \"" + trim(text) + "\"";
+      }
       s.values[c].push_back(v && std::isfinite(*v) ? *v : std::nan(""));
     }
     ++s.rows;
@@ -177,8 +187,8 @@ std::optional<CsvSeries> read_csv_series(const std::string& path, const std::str
   }
   if (blank) s.notes.push_back(std::to_string(blank) + " blank line(s) skipped");
   if (s.bad_values)
-    s.notes.push_back(std::to_string(s.bad_values) +
-                      " value(s) empty or not a finite number, treated as missing");
+    s.notes.push_back(std::to_string(s.bad_values) + " value(s) empty or not a finite number, treated as missing: " +
+                      bad_quoted + (s.bad_values > kBadValuesQuoted ? ", ..." : ""));
   return s;
 }
 

@@ -18,6 +18,7 @@ struct CsvSeries {
   std::vector<std::string> value_columns;    // the names asked for
   std::vector<std::string> time_text;        // per row, as written (echoed back in output)
   std::vector<double> time;                  // per row, unix seconds
+  std::vector<std::size_t> lines;            // per row, its line in the file (1-based)
   std::vector<std::vector<double>> values;   // values[column][row]; NaN where not a number
   std::size_t rows = 0;
   std::size_t bad_values = 0;                // fields that were empty or not a number (kept as NaN)

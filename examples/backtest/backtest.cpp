@@ -42,6 +42,13 @@ std::size_t steps_of(const BacktestOptions& o) {
   return o.max_steps > 0 ? std::min(o.max_steps, o.trace.rps.size()) : o.trace.rps.size();
 }
 
+/// Where a trace's bad values were: "lines 3, 5, 6" and "…" past the ones listed.
+std::string repaired_where(const Trace& t) {
+  std::string s = t.repaired_lines.size() == 1 ? "line " : "lines ";
+  for (std::size_t i = 0; i < t.repaired_lines.size(); ++i) s += (i ? ", " : "") + std::to_string(t.repaired_lines[i]);
+  return s + (t.repaired > t.repaired_lines.size() ? ", ..." : "");
+}
+
 /// A minute without requests cannot breach the SLO (its p99 is reported as the cap).
 bool violated(const SloSpec& slo, const sandbox::MinuteSample& m) {
   return m.load_rps > 0 && (m.p99_s > slo.latency_s || m.error_ratio > slo.error_ratio);
@@ -92,23 +99,6 @@ RunResult run_controller(const BacktestOptions& o, const std::string& name, doub
   return r;
 }
 
-/// The line number of data row `row` (0-based) of a CSV file whose blank lines the reader skips.
-std::size_t line_of_row(const std::string& path, std::size_t row) {
-  std::ifstream in(path);
-  std::string line;
-  std::size_t lineno = 0, rows = 0;
-  bool header = true;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    if (rows++ == row) return lineno;
-  }
-  return row + 2;
-}
 
 }  // namespace
 
@@ -169,7 +159,7 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
     if (i > 0) {
       const double gap = csv->time[i] - csv->time[i - 1];
       if (gap <= 0) {
-        if (error) *error = path + ":" + std::to_string(line_of_row(path, i)) + ": timestamp " + csv->time_text[i] +
+        if (error) *error = path + ":" + std::to_string(csv->lines[i]) + ": timestamp " + csv->time_text[i] +
                             " is not after the previous one (" + csv->time_text[i - 1] + ")";
         return std::nullopt;
       }
@@ -180,7 +170,7 @@ std::optional<Trace> read_trace(const std::string& path, const std::string& valu
     }
     double x = v[i];
     if (!std::isfinite(x) || x < 0) {
-      ++t.repaired;
+      if (++t.repaired <= Trace::kRepairedListed) t.repaired_lines.push_back(csv->lines[i]);
       x = have_last ? last_raw : 0;
     }
     const double rate = per_second ? x : x / t.step_s;
@@ -330,7 +320,9 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& o, std::string
   res.notes.push_back("trace " + o.trace.source + ": " + std::to_string(steps) + " steps of " +
                       fmt("%g", o.trace.step_s) + " s, peak " + fmt("%.1f", peak) + " req/s" +
                       (o.trace.gaps ? ", " + std::to_string(o.trace.gaps) + " missing steps filled" : "") +
-                      (o.trace.repaired ? ", " + std::to_string(o.trace.repaired) + " bad values repaired" : ""));
+                      (o.trace.repaired ? ", " + std::to_string(o.trace.repaired) + " bad values repaired (" +
+                                              repaired_where(o.trace) + ")"
+                                        : ""));
   res.notes.push_back("service model: " + fmt("%g", o.service.per_replica) + " req/s per replica, " +
                       std::to_string(o.service.workers) + " workers each, readiness " +
                       fmt("%g", o.service.readiness_delay_s) + " s, start at " +
@@ -411,7 +403,13 @@ std::string operating_points_markdown(const BacktestOptions& o, const BacktestRe
   if (spec && base.opspilot.ran)
     rows.push_back({describe({spec->forecast.quantile, spec->capacity.learn_utilization}, utilisation) + " (config)",
                     &base.opspilot, ""});
-  for (const PointResult& p : points) rows.push_back({describe(p.point, utilisation), p.run ? &*p.run : nullptr, p.error});
+  for (const PointResult& p : points) {
+    // The config's own point is the row above.
+    if (spec && p.point.quantile == spec->forecast.quantile &&
+        p.point.learn_utilization == spec->capacity.learn_utilization)
+      continue;
+    rows.push_back({describe(p.point, utilisation), p.run ? &*p.run : nullptr, p.error});
+  }
 
   const auto beats = [](const RunResult& a, const RunResult& b) {  // a is no worse on both, better on one
     return a.slo_violation_minutes <= b.slo_violation_minutes && a.replica_hours <= b.replica_hours &&

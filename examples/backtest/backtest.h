@@ -25,7 +25,9 @@ struct Trace {
   double step_s = 60;
   std::int64_t start_unix = 0;
   std::string source;      // file name, for reports
-  std::size_t repaired = 0;  // missing or non-numeric values replaced by the previous one
+  std::size_t repaired = 0;  // missing, negative or non-numeric values replaced by the previous one
+  static constexpr std::size_t kRepairedListed = 5;
+  std::vector<std::size_t> repaired_lines;  // the file lines of the first kRepairedListed of them
   std::size_t gaps = 0;      // missing steps filled with the previous value
 };
 

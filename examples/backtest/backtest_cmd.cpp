@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -38,14 +40,23 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
+/// All of `text` as a finite number, or nullopt.
+std::optional<double> finite_number(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 bool number(const agent::cli::Options& o, const std::string& flag, double* out, std::string* err) {
   if (!o.has(flag)) return true;
   const std::string text = o.get(flag);
-  try {
-    std::size_t used = 0;
-    *out = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(*out)) return true;
-  } catch (const std::exception&) {
+  if (const auto v = finite_number(text)) {
+    *out = *v;
+    return true;
   }
   *err = "--" + flag + " must be a number, got \"" + text + "\"";
   return false;
@@ -61,14 +72,8 @@ bool quantiles(const agent::cli::Options& o, std::vector<OperatingPoint>* points
     return false;
   }
   for (const std::string& text : agent::cli::split_list(list)) {
-    double q = 0;
-    std::size_t used = 0;
-    try {
-      q = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != text.size() || !(q >= 0.5 && q < 1)) {
+    const double q = finite_number(text).value_or(0);
+    if (!(q >= 0.5 && q < 1)) {
       *err = "--quantiles takes upper quantiles in [0.5, 1) separated by commas, e.g. 0.8,0.9,0.95; got \"" + text + "\"";
       return false;
     }
@@ -245,7 +250,18 @@ int cmd_backtest(const Args& args) {
   std::string md = summary_markdown(b, *res);
   std::vector<PointResult> swept;
   if (!points.empty()) {
-    swept = run_operating_points(b, points, points_dir.string(), std::max(1u, std::thread::hardware_concurrency()));
+    // The config's own point is the replay above: not replayed twice, listed as that one.
+    const OperatingPoint config{target->forecast.quantile, target->capacity.learn_utilization};
+    const auto is_config = [&](const OperatingPoint& p) {
+      return p.quantile == config.quantile && p.learn_utilization == config.learn_utilization;
+    };
+    std::vector<OperatingPoint> replay;
+    std::copy_if(points.begin(), points.end(), std::back_inserter(replay), [&](const auto& p) { return !is_config(p); });
+    const std::vector<PointResult> ran =
+        run_operating_points(b, replay, points_dir.string(), std::max(1u, std::thread::hardware_concurrency()));
+    auto next = ran.begin();
+    for (const OperatingPoint& p : points)
+      swept.push_back(is_config(p) ? PointResult{p, res->opspilot, ""} : *next++);
     md += "\n## Operating points\n\nopspilot replayed again at each forecast quantile of --quantiles, beside the HPA "
           "and the oracle above; the decisions of each are in " +
           points_dir.string() + ".\n\n" + operating_points_markdown(b, *res, swept);
@@ -267,6 +283,8 @@ int cmd_backtest(const Args& args) {
         nlohmann::json e = p.run ? run_json(*p.run) : nlohmann::json{{"error", p.error}};
         e["quantile"] = p.point.quantile;
         e["learn_utilization"] = p.point.learn_utilization;
+        e["config"] = p.point.quantile == target->forecast.quantile &&
+                      p.point.learn_utilization == target->capacity.learn_utilization;
         list.push_back(std::move(e));
       }
       j["operating_points"] = std::move(list);
