@@ -30,6 +30,7 @@
 #include "agent/format.h"
 #include "bench/bench_support.h"
 #include "examples/backtest/backtest.h"
+#include "examples/backtest/operating_points.h"
 #include "tests/test_support.h"
 
 namespace {

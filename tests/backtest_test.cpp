@@ -21,6 +21,7 @@
 
 #include "agent/journal/journal.h"
 #include "examples/backtest/backtest.h"
+#include "examples/backtest/operating_points.h"
 #include "examples/backtest/baselines.h"
 #include "tests/test_support.h"
 

@@ -93,35 +93,9 @@ std::optional<BacktestResult> run_backtest(const BacktestOptions& options, std::
 std::optional<RunResult> run_trend_oracle(const BacktestOptions& options, double utilisation, double noise_k,
                                           std::string* error);
 
-/// One of opspilot's operating points: the forecast quantile it sizes for (forecast.quantile)
-/// and whether it learns its utilisation from latency or plans at capacity.target_utilization.
-struct OperatingPoint {
-  double quantile = 0.9;
-  bool learn_utilization = true;
-};
-
-/// "q93, learned utilisation" or "q80, pinned at 70%" (`target_utilization` for the latter).
-std::string describe(const OperatingPoint& p, double target_utilization);
-
-struct PointResult {
-  OperatingPoint point;
-  std::optional<RunResult> run;  // nullopt when the replay failed: `error` says why
-  std::string error;
-};
-
-/// opspilot alone, replayed once per point with everything else as `options` sets it (the HPA's
-/// and the oracle's runs do not depend on the point), up to `threads` replays at once, each on
-/// its own SimWorld. Point i journals its decisions in `journal_root`/q<NN>-learned|pinned.
-/// Results are in the points' order and the same for any `threads`.
-std::vector<PointResult> run_operating_points(const BacktestOptions& options, const std::vector<OperatingPoint>& points,
-                                              const std::string& journal_root, unsigned threads);
-
-/// The points beside the base replay's own opspilot run, its HPA and its oracle (Markdown): each
-/// one's SLO-violation minutes and replica-hours against the HPA's and the oracle's, the points
-/// no other beats on both marked "frontier", and the point with the fewest SLO-violation minutes
-/// at no more replica-hours than the HPA.
-std::string operating_points_markdown(const BacktestOptions& options, const BacktestResult& base,
-                                      const std::vector<PointResult>& points);
+/// The target a backtest replays: `options.target`, else the config's first. nullptr and *error
+/// when there is none or the trace is empty.
+const agent::TargetSpec* replayed_target(const BacktestOptions& options, std::string* error);
 
 /// The summary table (Markdown) and the chart page (self-contained HTML with an SVG chart).
 std::string summary_markdown(const BacktestOptions& options, const BacktestResult& r);

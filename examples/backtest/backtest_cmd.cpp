@@ -18,6 +18,7 @@
 #include "agent/config/duration.h"
 #include "agent/config/loader.h"
 #include "examples/backtest/backtest.h"
+#include "examples/backtest/operating_points.h"
 #include "examples/sandbox/config.h"
 #include "policies/policy_set.h"
 
@@ -251,17 +252,14 @@ int cmd_backtest(const Args& args) {
   std::vector<PointResult> swept;
   if (!points.empty()) {
     // The config's own point is the replay above: not replayed twice, listed as that one.
-    const OperatingPoint config{target->forecast.quantile, target->capacity.learn_utilization};
-    const auto is_config = [&](const OperatingPoint& p) {
-      return p.quantile == config.quantile && p.learn_utilization == config.learn_utilization;
-    };
+    const OperatingPoint config = config_point(*target);
     std::vector<OperatingPoint> replay;
-    std::copy_if(points.begin(), points.end(), std::back_inserter(replay), [&](const auto& p) { return !is_config(p); });
+    std::copy_if(points.begin(), points.end(), std::back_inserter(replay), [&](const auto& p) { return p != config; });
     const std::vector<PointResult> ran =
         run_operating_points(b, replay, points_dir.string(), std::max(1u, std::thread::hardware_concurrency()));
     auto next = ran.begin();
     for (const OperatingPoint& p : points)
-      swept.push_back(is_config(p) ? PointResult{p, res->opspilot, ""} : *next++);
+      swept.push_back(p == config ? PointResult{p, res->opspilot, ""} : *next++);
     md += "\n## Operating points\n\nopspilot replayed again at each forecast quantile of --quantiles, beside the HPA "
           "and the oracle above; the decisions of each are in " +
           points_dir.string() + ".\n\n" + operating_points_markdown(b, *res, swept);
@@ -283,8 +281,7 @@ int cmd_backtest(const Args& args) {
         nlohmann::json e = p.run ? run_json(*p.run) : nlohmann::json{{"error", p.error}};
         e["quantile"] = p.point.quantile;
         e["learn_utilization"] = p.point.learn_utilization;
-        e["config"] = p.point.quantile == target->forecast.quantile &&
-                      p.point.learn_utilization == target->capacity.learn_utilization;
+        e["config"] = p.point == config_point(*target);
         list.push_back(std::move(e));
       }
       j["operating_points"] = std::move(list);
