@@ -121,8 +121,7 @@ TEST_F(ApprovalFlow, ApprovalNeverRunsMoreThanWasApproved) {
 
 TEST_F(ApprovalFlow, TheRolloutDeadlineRunsFromExecutionNotFromTheRequest) {
   StartingActuator starting;
-  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
-                              policies.get(), &book, nullptr});
+  Reconciler r = reconciler_acting_through(starting, policies.get(), &book);
   source.load = 700;  // 14 replicas: a step of 12, sent to a human
   const Decision d = request(r);
   for (int i = 0; i < 28; ++i) {  // 7 minutes pass unanswered, within the 10m TTL

@@ -85,13 +85,21 @@ TEST(ScalingPlanner, ForecastWithinTheToleranceBandKeepsTheCount) {
   EXPECT_EQ(out.desired_replicas, 4);
 }
 
+namespace {
+/// A plan at a load of 400 (8 replicas' worth) at `now`: the recommendation later scale-downs
+/// are stabilised against.
+void recommend_eight(ScalingPlanner& planner, const TargetSpec& t, TimePoint now) {
+  const Observation high = obs(400);
+  const Prediction ph = forecast(400);
+  EXPECT_EQ(planner.plan({&t, &high, &ph, 8, now}).desired_replicas, 8);
+}
+}  // namespace
+
 TEST(ScalingPlanner, ScaleDownIsStabilisedOverTheWindow) {
   ScalingPlanner planner;
   const TargetSpec t = target();
   TimePoint now(Duration(1'000'000));
-  Observation high = obs(400);
-  Prediction ph = forecast(400);
-  EXPECT_EQ(planner.plan({&t, &high, &ph, 8, now}).desired_replicas, 8);
+  recommend_eight(planner, t, now);
   // Load drops: the recommendation of 8 made 1 min ago still stands.
   Observation low = obs(100);
   Prediction pl = forecast(100);
@@ -112,9 +120,7 @@ TEST(ScalingPlanner, AGapInPlanningDoesNotShortenTheScaleDownWindow) {
   ScalingPlanner planner;
   const TargetSpec t = target();
   TimePoint now(Duration(1'000'000));
-  Observation high = obs(400);
-  Prediction ph = forecast(400);
-  EXPECT_EQ(planner.plan({&t, &high, &ph, 8, now}).desired_replicas, 8);
+  recommend_eight(planner, t, now);
   Observation low = obs(100);
   Prediction pl = forecast(100);
   now += 20min;

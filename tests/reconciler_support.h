@@ -110,9 +110,17 @@ struct Fixture : ::testing::Test {
   }
   Reconciler reconciler(const opspilot::policies::PolicyEvaluator* policies = nullptr,
                         ApprovalBook* approvals = nullptr, ApprovalNotifier* notifier = nullptr) {
-    return Reconciler(config, Stages{&clock, &source, store.get(), &predictor, &actuator, journal.get(),
-                                     &metrics, nullptr, policies, approvals, notifier});
+    return reconciler_acting_through(actuator, policies, approvals, notifier);
   }
+  /// The same loop with another actuator (a StartingActuator whose replicas take their time).
+  Reconciler reconciler_acting_through(opspilot::actuators::Actuator& a,
+                                       const opspilot::policies::PolicyEvaluator* policies = nullptr,
+                                       ApprovalBook* approvals = nullptr, ApprovalNotifier* notifier = nullptr) {
+    return Reconciler(config, Stages{&clock, &source, store.get(), &predictor, &a, journal.get(), &metrics, nullptr,
+                                     policies, approvals, notifier});
+  }
+  /// The target re-made from config.targets[0] after a test changed it.
+  void reload_target() { target = std::make_unique<TargetState>(config.targets[0], config.stale_after); }
 };
 
 }  // namespace

@@ -76,10 +76,9 @@ TEST_F(Fixture, CooldownDeniesASecondScaleUp) {
 
 TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothingElseDoes) {
   config.targets[0].limits.cooldown_up = 15s;
-  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  reload_target();
   StartingActuator starting;
-  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
-                              nullptr, nullptr, nullptr});
+  Reconciler r = reconciler_acting_through(starting);
   source.load = 400;  // 8 replicas' worth; 2 running
   const Decision first = r.tick(*target);
   ASSERT_EQ(first.state, DecisionState::Applied) << first.reason;
@@ -125,10 +124,9 @@ TEST_F(Fixture, ALargerScaleUpReplacesOneWhoseReplicasAreStillStartingAndNothing
 
 TEST_F(Fixture, ALargerScaleUpHeldBackOnlyByTheCooldownWaitsRatherThanIsDenied) {
   config.targets[0].limits.cooldown_up = 1min;
-  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  reload_target();
   StartingActuator starting;
-  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
-                              nullptr, nullptr, nullptr});
+  Reconciler r = reconciler_acting_through(starting);
   source.load = 400;
   const Decision first = r.tick(*target);
   ASSERT_EQ(first.state, DecisionState::Applied) << first.reason;
@@ -159,8 +157,7 @@ TEST_F(Fixture, ACapacityEstimatedFromSaturationDoesNotRunAwayWhileReplicasStart
   for (const char* role : {"saturation", "ready_replicas"}) t.signals[role] = SignalSpec{role, {}};
   target = std::make_unique<TargetState>(t, config.stale_after);
   StartingActuator starting;
-  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
-                              nullptr, nullptr, nullptr});
+  Reconciler r = reconciler_acting_through(starting);
   // 360 req/s on 4 ready replicas at 90%: a replica serves 100 at 100%, so 6 carry it at 70%.
   source.load = 360;
   source.replicas = source.ready = 4;
@@ -217,10 +214,9 @@ TEST(ReadinessMeter, NinetiethPercentileOfTheLastTwentyOnceThreeAreMeasured) {
 TEST_F(Fixture, ScaleUpsSlowerThanTheConfiguredReadinessLengthenTheForecastHorizon) {
   config.targets[0].limits.cooldown_up = 15s;
   config.targets[0].readiness_delay = 2min;
-  target = std::make_unique<TargetState>(config.targets[0], config.stale_after);
+  reload_target();
   StartingActuator starting;
-  Reconciler r(config, Stages{&clock, &source, store.get(), &predictor, &starting, journal.get(), &metrics, nullptr,
-                              nullptr, nullptr, nullptr});
+  Reconciler r = reconciler_acting_through(starting);
   // Three scale-ups whose replicas take 4 minutes to be ready.
   for (double load : {400.0, 600.0, 800.0}) {
     source.load = load;
