@@ -19,8 +19,8 @@
 #include "agent/config/duration.h"
 #include "agent/config/loader.h"
 #include "agent/journal/journal.h"
-#include "agent/source/promql_subset.h"
 #include "agent/report/report.h"
+#include "agent/source/promql_subset.h"
 #include "policies/loader.h"
 
 namespace opspilot::agent::cli {

@@ -221,7 +221,8 @@ namespace {
 /// of its window only when the first point lies within 1.1 average steps of it; when the agent
 /// itself began scraping inside the window, the increase is not extrapolated across the part it
 /// never saw and the rate reads low (two scrapes 5 s apart read a 1m rate at an eighth of its
-/// value). Until the scrapes reach that far, the signal is missing, with when it will not be.
+/// value). Until the scrapes reach that far, the signal is missing, saying when it will have a
+/// value.
 template <class State>
 std::optional<std::string> warming_up(const State& st, const promql::Query& query, TimePoint now) {
   for (const promql::MetricUse& u : query.extrapolated()) {
