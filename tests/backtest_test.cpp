@@ -629,6 +629,16 @@ int run_opspilot(const std::string& args, std::string* out) {
   return opspilot::test::run_command(std::string(OPSPILOT_BIN) + " " + args, out);
 }
 
+/// `opspilot backtest --json ARGS` with stdout alone in `out` (stderr goes to a file: run_command's
+/// 2>&1 would fold it into the JSON).
+int backtest_json(const TempDir& dir, const std::string& args, std::string* out) {
+  return opspilot::test::run_command(
+      "{ " + std::string(OPSPILOT_BIN) + " backtest --json " + args + " 2>" + dir.file("stderr") + "; }", out);
+}
+
+/// The backtest.md a run wrote into `out_dir`.
+std::string report_in(const std::string& out_dir) { return opspilot::test::read_file(out_dir + "/backtest.md"); }
+
 /// nasa.yaml's target, with the journal kept inside `dir`.
 std::string cli_config(const TempDir& dir) {
   return dir.write("opspilot.yaml",
@@ -682,11 +692,8 @@ TEST(BacktestCli, JsonParsesAndDurationLimitsTheReplay) {
   TempDir dir;
   const std::string cfg = cli_config(dir), trace = cli_trace(dir);
   std::string out;
-  // stdout alone: the braces keep run_command's 2>&1 from folding stderr into the JSON.
-  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
-                                            trace + " --scale 0.05 --duration 30m --out " + dir.file("out") + " 2>" +
-                                            dir.file("stderr") + "; }",
-                                        &out),
+  ASSERT_EQ(backtest_json(dir, "-c " + cfg + " --trace " + trace + " --scale 0.05 --duration 30m --out " + dir.file("out"),
+                          &out),
             0)
       << out;
   const auto j = nlohmann::json::parse(out, nullptr, false);
@@ -706,10 +713,9 @@ TEST(BacktestCli, QuantilesReplayOpspilotAgainAtEachOperatingPoint) {
   TempDir dir;
   const std::string cfg = cli_config(dir), trace = cli_trace(dir), out_dir = dir.file("out");
   std::string out;
-  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
-                                            trace + " --peak-replicas 10 --quantiles 0.8,0.9,0.95 --out " + out_dir +
-                                            " 2>" + dir.file("stderr") + "; }",
-                                        &out),
+  ASSERT_EQ(backtest_json(dir, "-c " + cfg + " --trace " + trace + " --peak-replicas 10 --quantiles 0.8,0.9,0.95 --out " +
+                               out_dir,
+                          &out),
             0)
       << out;
   const auto j = nlohmann::json::parse(out, nullptr, false);
@@ -728,8 +734,7 @@ TEST(BacktestCli, QuantilesReplayOpspilotAgainAtEachOperatingPoint) {
   EXPECT_EQ(j["operating_points"][0]["config"], false);
   EXPECT_EQ(j["operating_points"][1]["replica_hours"], j["opspilot"]["replica_hours"]);
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(out_dir) / "operating-points" / "q90-pinned"));
-  std::ifstream md(std::filesystem::path(out_dir) / "backtest.md");
-  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const std::string report = report_in(out_dir);
   EXPECT_NE(report.find("## Operating points"), std::string::npos) << report;
   EXPECT_NE(report.find("| q80, pinned at 70% |"), std::string::npos) << report;
   EXPECT_NE(report.find("| q95, pinned at 70% |"), std::string::npos) << report;
@@ -814,17 +819,14 @@ TEST(BacktestCli, ADurationLongerThanTheTraceReplaysAllOfItAndSaysSo) {
   TempDir dir;
   const std::string cfg = cli_config(dir), trace = cli_trace(dir);
   std::string out;
-  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
-                                            trace + " --scale 0.05 --duration 90m --out " + dir.file("out") + " 2>" +
-                                            dir.file("stderr") + "; }",
-                                        &out),
+  ASSERT_EQ(backtest_json(dir, "-c " + cfg + " --trace " + trace + " --scale 0.05 --duration 90m --out " + dir.file("out"),
+                          &out),
             0)
       << out;
   const auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << out;
   EXPECT_EQ(j["steps"], 40);
-  std::ifstream md(std::filesystem::path(dir.file("out")) / "backtest.md");
-  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const std::string report = report_in(dir.file("out"));
   EXPECT_NE(report.find("--duration 90m: the trace has 40 minutes; all of it is replayed"), std::string::npos) << report;
 }
 
@@ -848,18 +850,16 @@ TEST(BacktestCli, UnansweredApprovalRequestsAreCountedInTheNotes) {
                                        "        kinds: [scale]\n"
                                        "        approvers: {tokens: [oncall]}\n");
   std::string out;
-  ASSERT_EQ(opspilot::test::run_command("{ " + std::string(OPSPILOT_BIN) + " backtest --json -c " + cfg + " --trace " +
-                                            trace + " --peak-replicas 10 --policy " + policy + " --out " +
-                                            dir.file("out") + " 2>" + dir.file("stderr") + "; }",
-                                        &out),
+  ASSERT_EQ(backtest_json(dir, "-c " + cfg + " --trace " + trace + " --peak-replicas 10 --policy " + policy + " --out " +
+                               dir.file("out"),
+                          &out),
             0)
       << out;
   const auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << out;
   ASSERT_TRUE(j.contains("unanswered_approvals")) << out;
   EXPECT_GT(j["unanswered_approvals"].get<int>(), 0) << out;
-  std::ifstream md(std::filesystem::path(dir.file("out")) / "backtest.md");
-  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const std::string report = report_in(dir.file("out"));
   EXPECT_NE(report.find("approval requests went unanswered (a backtest has no approver)"), std::string::npos) << report;
   // Without the policy: no such note.
   ASSERT_EQ(run_opspilot("backtest -c " + cfg + " --trace " + trace + " --peak-replicas 10 --out " + dir.file("plain"),
